@@ -1,0 +1,65 @@
+"""Settings from the environment (and an optional `.env`), with embedded defaults that work offline."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Lang = Literal["en", "zh-TW", "zh-CN"]
+LANGS: tuple[Lang, ...] = ("en", "zh-TW", "zh-CN")
+
+
+def default_duckdb_path() -> Path:
+    # A per-user data directory keeps the warehouse out of the source tree and survives reinstalls.
+    base = Path.home() / ".local" / "share" / "persona-bot"
+    return base / "warehouse.duckdb"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Language of the card when neither the user nor their Slack locale says otherwise.
+    default_lang: Lang = Field("en", validation_alias="PERSONA_DEFAULT_LANG")
+
+    # Warehouse
+    warehouse: Literal["duckdb", "bigquery"] = Field("duckdb", validation_alias="PERSONA_WAREHOUSE")
+    duckdb_path: Path = Field(default_factory=default_duckdb_path, validation_alias="PERSONA_DUCKDB_PATH")
+
+    # LLM (any OpenAI-compatible server). No key means the offline writer.
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    llm_model: str = Field("gpt-4.1-mini", validation_alias="PERSONA_LLM_MODEL")
+    llm_timeout: float = Field(30.0, validation_alias="PERSONA_LLM_TIMEOUT")
+    llm_max_retries: int = Field(2, validation_alias="PERSONA_LLM_MAX_RETRIES")
+    llm_max_tokens: int = Field(1200, validation_alias="PERSONA_LLM_MAX_TOKENS")
+    llm_temperature: float = Field(0.3, validation_alias="PERSONA_LLM_TEMPERATURE")
+
+    # Below this share of confidence mass with audience data, the demographics are an AI estimate.
+    min_coverage: float = Field(0.5, validation_alias="PERSONA_MIN_COVERAGE")
+
+    # Pasted input is capped so a runaway paste cannot blow up prompts or cards.
+    max_input_chars: int = Field(4000, validation_alias="PERSONA_MAX_INPUT_CHARS")
+    max_input_apps: int = Field(30, validation_alias="PERSONA_MAX_INPUT_APPS")
+
+    # Slack. The API URL can point at a local stand-in; nothing else changes.
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Listeners wait on the warehouse and the LLM; Bolt's default pool of 5 would queue users behind each other.
+    slack_workers: int = Field(32, validation_alias="PERSONA_SLACK_WORKERS")
+    # Retries of Slack's 429 answers, honouring Retry-After.
+    slack_rate_limit_retries: int = Field(3, validation_alias="PERSONA_SLACK_RATE_LIMIT_RETRIES")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

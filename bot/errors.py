@@ -1,0 +1,57 @@
+"""Errors a user can cause or meet. Each carries a friendly one-line message safe to show anywhere."""
+
+from __future__ import annotations
+
+
+class PersonaError(Exception):
+    """Base class: `str(err)` is a friendly message for the user, never a traceback."""
+
+    exit_code = 1
+
+
+class UnknownSegment(PersonaError):
+    exit_code = 2
+
+    def __init__(self, query: str, suggestions: list[tuple[str, str]]):
+        self.query = query
+        # (segment_id, name) of the closest matches, best first.
+        self.suggestions = suggestions
+        hint = ""
+        if suggestions:
+            hint = " Closest matches: " + "; ".join(f"{name} ({sid})" for sid, name in suggestions) + "."
+        super().__init__(f"No segment matches {query!r}.{hint}")
+
+
+class EmptyAppList(PersonaError):
+    exit_code = 2
+
+    EXAMPLE = "小红书 0.92, Keep 0.85, 美团 0.8"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No apps found in that text. Paste one app per line or separated by commas, "
+            f"optionally with a score, e.g. {self.EXAMPLE}"
+        )
+
+
+class DatasetError(PersonaError):
+    """A dataset file failed validation; names the file, row and column."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None):
+        self.file, self.row, self.column = file, row, column
+        where = file
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column {column!r}"
+        super().__init__(f"{where}: {message}")
+
+
+class WarehouseError(PersonaError):
+    """The warehouse could not answer (unreachable, permission, quota)."""
+
+
+class LLMError(PersonaError):
+    """The LLM failed after retries; callers fall back to the offline writer."""

@@ -1,0 +1,195 @@
+"""The data that flows through the pipeline: catalog and segments in, persona result out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from bot.config import Lang
+
+# dimension ("age" | "gender") -> bucket -> share (0–1) or percent (0–100), as the field says.
+Distribution = dict[str, float]
+Audience = dict[str, Distribution]
+
+DIMENSIONS: tuple[str, ...] = ("age", "gender")
+PROFILE_FIELDS: tuple[str, ...] = (
+    "basic_attributes",
+    "personality",
+    "psychological_state",
+    "interests",
+    "lifestyle",
+)
+Source = Literal["data", "ai_estimate", "mixed"]
+
+
+class CatalogApp(BaseModel):
+    """An app as the warehouse knows it."""
+
+    app_id: str
+    name: str
+    category: str
+    aliases: list[str] = Field(default_factory=list)
+    reach: float | None = None
+
+
+class ParsedApp(BaseModel):
+    """One entry of a pasted app list: the text as given, its score, and the catalog match if any."""
+
+    name: str
+    score: float | None = None
+    app_id: str | None = None
+
+
+class SegmentInfo(BaseModel):
+    id: str
+    name: str
+    description: str = ""
+    size: int | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class SegmentSummary(SegmentInfo):
+    top_apps: list[str] = Field(default_factory=list)
+
+
+class SegmentApp(BaseModel):
+    """A segment's app with its confidence and whatever audience data the warehouse holds for it."""
+
+    app: CatalogApp
+    confidence: float
+    audience: Audience = Field(default_factory=dict)
+
+
+class GroundingApp(BaseModel):
+    """An input app as it grounds the persona (also the `apps` entries of the result)."""
+
+    name: str
+    app_id: str | None = None
+    score: float | None = None
+    category: str | None = None
+    # Normalized weight used for pooling: the score, or a rank-based weight when no score was given.
+    weight: float = 0.0
+    has_audience: bool = False
+
+
+class Grounding(BaseModel):
+    """Everything retrieved for one request: the facts the persona must rest on."""
+
+    segment: SegmentInfo | None = None
+    apps: list[GroundingApp]
+    # app_id -> dimension -> bucket -> share (0–1)
+    audience: dict[str, Audience] = Field(default_factory=dict)
+    population: Audience = Field(default_factory=dict)
+    # Input was longer than the caps and was cut; the card tells the user.
+    truncated: bool = False
+
+
+class Demographics(BaseModel):
+    """Age and gender in percent (bucket -> percent, summing to 100), plus where the figures come from."""
+
+    age: Distribution = Field(default_factory=dict)
+    gender: Distribution = Field(default_factory=dict)
+    source: Source = "data"
+    # Share of the input's confidence mass that has audience data (0–1).
+    coverage: float = 0.0
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    basic_attributes: str
+    personality: str
+    psychological_state: str
+    interests: str
+    lifestyle: str
+
+
+class Hashtags(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zh: list[str]
+    en: list[str]
+
+
+class Citations(BaseModel):
+    """Which input apps (by name, as given) each profile field rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    basic_attributes: list[str] = Field(default_factory=list)
+    personality: list[str] = Field(default_factory=list)
+    psychological_state: list[str] = Field(default_factory=list)
+    interests: list[str] = Field(default_factory=list)
+    lifestyle: list[str] = Field(default_factory=list)
+
+
+class DemographicsEstimate(BaseModel):
+    """Only asked of the writer when data coverage is too low: percent per bucket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age: Distribution
+    gender: Distribution
+
+
+class PersonaDraft(BaseModel):
+    """What a writer (LLM or offline) produces: words, never figures the data covers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile
+    hashtags: Hashtags
+    citations: Citations
+    demographics_estimate: DemographicsEstimate | None = None
+
+
+class WriterRequest(BaseModel):
+    """The grounding handed to a writer, already reduced to what it needs."""
+
+    grounding: Grounding
+    demographics: Demographics
+    lang: Lang
+    # True when coverage is below the threshold: the writer must estimate age and gender.
+    needs_estimate: bool = False
+    # Buckets the estimate must use, per dimension, as in the data.
+    buckets: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Meta(BaseModel):
+    model: str
+    prompt_version: str
+    generated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    cached: bool = False
+    writer: Literal["llm", "offline"] = "offline"
+    lang: Lang = "en"
+    # Citations the writer made of apps that were not in the input, removed in post-processing.
+    dropped_citations: int = 0
+    # Why the card is an offline draft when an LLM was configured (failure, timeout), for the user.
+    note: str | None = None
+    truncated_input: bool = False
+    # Token usage as the API reported it (0 for the offline writer): the basis of cost figures.
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class PersonaResult(BaseModel):
+    id: str
+    segment: SegmentInfo | None
+    apps: list[GroundingApp]
+    profile: Profile
+    hashtags: Hashtags
+    demographics: Demographics
+    citations: Citations
+    meta: Meta
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def source(self) -> Source:
+        return self.demographics.source
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def coverage(self) -> float:
+        return self.demographics.coverage
