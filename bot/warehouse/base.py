@@ -1,0 +1,55 @@
+"""The `Warehouse` interface every retrieval backend implements (DuckDB embedded, BigQuery in production)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from bot.models import Audience, CatalogApp, SegmentApp, SegmentInfo, SegmentSummary
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.dataset import Dataset
+
+
+class Warehouse(ABC):
+    @abstractmethod
+    def list_segments(self) -> list[SegmentSummary]:
+        """All segments, ordered by id, each with the names of its top apps by confidence."""
+
+    @abstractmethod
+    def get_segment(self, segment_id: str) -> SegmentInfo | None:
+        """One segment by exact id, or None."""
+
+    @abstractmethod
+    def segment_apps(self, segment_id: str) -> list[SegmentApp]:
+        """A segment's apps, highest confidence first, with category and audience shares."""
+
+    @abstractmethod
+    def catalog(self) -> list[CatalogApp]:
+        """Every app with its aliases, for matching pasted lists."""
+
+    @abstractmethod
+    def audience(self, app_ids: list[str]) -> dict[str, Audience]:
+        """Audience shares of the given apps: app_id -> dimension -> bucket -> share. Apps without data are absent."""
+
+    @abstractmethod
+    def population(self) -> Audience:
+        """The baseline audience of the whole population (empty when the dataset has none)."""
+
+    @abstractmethod
+    def load(self, dataset: Dataset) -> None:
+        """Replace the whole content with a validated dataset, atomically."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    if settings.warehouse == "bigquery":
+        from bot.warehouse.bigquery import BigQueryWarehouse  # imported lazily: production only
+
+        return BigQueryWarehouse.from_settings(settings)
+    from bot.warehouse.duckdb import DuckDBWarehouse
+
+    return DuckDBWarehouse.open(settings.duckdb_path)

@@ -1,0 +1,53 @@
+"""Shared fixtures. Every test runs against its own warehouse file and never reads a developer's `.env`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, get_settings
+from bot.dataset import read_dataset, sample_dataset_dir
+from bot.warehouse.duckdb import DuckDBWarehouse, write_duckdb_file
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Settings come from the environment: strip what a developer may have exported so tests are reproducible.
+for _var in list(os.environ):
+    if _var.startswith(("PERSONA_", "OPENAI_", "SLACK_")) or _var == "REDIS_URL":
+        del os.environ[_var]
+
+
+@pytest.fixture(scope="session")
+def sample_dataset():
+    return read_dataset(sample_dataset_dir())
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse_file(tmp_path_factory: pytest.TempPathFactory, sample_dataset) -> Path:
+    path = tmp_path_factory.mktemp("warehouse") / "sample.duckdb"
+    write_duckdb_file(path, sample_dataset)
+    return path
+
+
+@pytest.fixture
+def warehouse(sample_warehouse_file: Path) -> Iterator[DuckDBWarehouse]:
+    wh = DuckDBWarehouse.open(sample_warehouse_file)
+    yield wh
+    wh.close()
+
+
+@pytest.fixture
+def settings(sample_warehouse_file: Path) -> Settings:
+    return Settings(PERSONA_DUCKDB_PATH=sample_warehouse_file, _env_file=None)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    # Any code path that falls back to the default warehouse location must not touch the developer's home.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
