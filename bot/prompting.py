@@ -1,0 +1,211 @@
+"""Builds the chat messages and the JSON schema for one persona request from the versioned templates."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from string import Template
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.config import Lang
+from bot.models import PersonaDraft, WriterRequest
+from prompts import load_template
+
+SYSTEM_TEMPLATE = "persona_system.v1.txt"
+USER_TEMPLATE = "persona_user.v1.txt"
+EXAMPLE_FILE = "persona_example.v1.json"
+REPAIR_TEMPLATE = "json_repair.v1.txt"
+
+DATA_OPEN = "<segment_data>"
+DATA_CLOSE = "</segment_data>"
+
+LANGUAGE_NAMES: dict[Lang, str] = {
+    "en": "English (en)",
+    "zh-TW": "Traditional Chinese as written in Taiwan (zh-TW)",
+    "zh-CN": "Simplified Chinese as written in mainland China (zh-CN)",
+}
+# Chinese hashtags follow the card's script; English cards are read in Taiwan, hence Traditional.
+ZH_SCRIPTS: dict[Lang, str] = {
+    "en": "Traditional Chinese",
+    "zh-TW": "Traditional Chinese",
+    "zh-CN": "Simplified Chinese",
+}
+
+
+def data_json(value: Any) -> str:
+    """JSON for text that goes inside the delimiters.
+
+    Every `<` and `>` is written as a JSON unicode escape, so no user string can spell a tag (in any case or
+    spacing) that closes or reopens the data block, while the document still decodes to the exact text.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def render_segment_data(request: WriterRequest) -> str:
+    """The JSON document inside the delimiters, one app per line to keep it compact yet readable."""
+    grounding = request.grounding
+    segment = grounding.segment
+    demographics = request.demographics
+    segment_doc = None if segment is None else {"name": segment.name, "description": segment.description}
+    # Input order is the salesperson's ranking, so it is kept.
+    apps = [{"name": app.name, "category": app.category, "score": app.score} for app in grounding.apps]
+    demographics_doc = {
+        "age": demographics.age,
+        "gender": demographics.gender,
+        "source": demographics.source,
+        "coverage": round(demographics.coverage, 3),
+    }
+    app_lines = ",\n".join(data_json(app) for app in apps)
+    return (
+        "{\n"
+        f'"segment": {data_json(segment_doc)},\n'
+        f'"apps": [\n{app_lines}\n],\n'
+        f'"demographics": {data_json(demographics_doc)}\n'
+        "}"
+    )
+
+
+def render_user_message(request: WriterRequest) -> str:
+    # substitute() is a single pass: a `$name` inside user text is never expanded.
+    return Template(load_template(USER_TEMPLATE)).substitute(
+        language=LANGUAGE_NAMES[request.lang],
+        zh_script=ZH_SCRIPTS[request.lang],
+        needs_estimate=json.dumps(request.needs_estimate),
+        buckets=data_json(request.buckets),
+        segment_data=render_segment_data(request),
+    )
+
+
+@cache
+def _example() -> tuple[WriterRequest, str]:
+    raw = json.loads(load_template(EXAMPLE_FILE))
+    request = WriterRequest.model_validate(raw["request"])
+    # Validated so that a broken example file fails loudly rather than teaching the model a wrong shape.
+    output = PersonaDraft.model_validate(raw["output"])
+    return request, json.dumps(output.model_dump(mode="json"), ensure_ascii=False)
+
+
+def example_pair() -> tuple[WriterRequest, PersonaDraft]:
+    """The few-shot example as models (for tests and documentation)."""
+    request, output = _example()
+    return request, PersonaDraft.model_validate_json(output)
+
+
+def render_persona_messages(request: WriterRequest) -> list[dict[str, str]]:
+    """System prompt, one worked example (user/assistant), then the request itself."""
+    example_request, example_output = _example()
+    return [
+        {"role": "system", "content": load_template(SYSTEM_TEMPLATE)},
+        {"role": "user", "content": render_user_message(example_request)},
+        {"role": "assistant", "content": example_output},
+        {"role": "user", "content": render_user_message(request)},
+    ]
+
+
+def render_repair_message(problems: str) -> str:
+    return Template(load_template(REPAIR_TEMPLATE)).substitute(problems=problems)
+
+
+def extract_segment_data(message: str) -> dict[str, Any]:
+    """Inverse of the data block rendering: the decoded JSON between the delimiters of one user message."""
+    # The tags sit on lines of their own; nothing inside the block can contain them (see `data_json`).
+    start = message.index(f"\n{DATA_OPEN}\n") + len(DATA_OPEN) + 2
+    end = message.index(f"\n{DATA_CLOSE}", start)
+    return json.loads(message[start:end])
+
+
+# --- JSON schema for structured outputs ------------------------------------------------------------------
+
+
+def _resolve_ref(root: dict[str, Any], ref: str) -> dict[str, Any]:
+    node: Any = root
+    for key in ref.removeprefix("#/").split("/"):
+        node = node[key]
+    return node
+
+
+def _strictify(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    # Mirrors the rules of the SDK's own converter, for SDK versions that do not ship it.
+    for sub in (node.get("$defs") or {}).values():
+        _strictify(sub, root)
+    if node.get("type") == "object" and "additionalProperties" not in node:
+        node["additionalProperties"] = False
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        node["required"] = list(properties)
+        node["properties"] = {key: _strictify(sub, root) for key, sub in properties.items()}
+    if isinstance(node.get("items"), dict):
+        node["items"] = _strictify(node["items"], root)
+    if isinstance(node.get("anyOf"), list):
+        node["anyOf"] = [_strictify(sub, root) for sub in node["anyOf"]]
+    if isinstance(node.get("allOf"), list):
+        if len(node["allOf"]) == 1:
+            node.update(_strictify(node.pop("allOf")[0], root))
+        else:
+            node["allOf"] = [_strictify(sub, root) for sub in node["allOf"]]
+    if "default" in node and node["default"] is None:
+        node.pop("default")
+    # Strict mode does not allow siblings next to a `$ref`, so such refs are inlined.
+    if "$ref" in node and len(node) > 1:
+        resolved = _resolve_ref(root, node.pop("$ref"))
+        merged = {**copy.deepcopy(resolved), **node}
+        node.clear()
+        node.update(merged)
+        return _strictify(node, root)
+    return node
+
+
+def build_strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Strict structured-output schema built without the SDK's converter."""
+    schema = model.model_json_schema()
+    return _strictify(schema, schema)
+
+
+def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Schema for OpenAI structured outputs (`strict: true`) from a pydantic model."""
+    try:
+        from openai.lib._pydantic import to_strict_json_schema
+    except ImportError:
+        return build_strict_schema(model)
+    return to_strict_json_schema(model)
+
+
+def _bucket_object(buckets: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {bucket: {"type": "number"} for bucket in buckets},
+        "required": list(buckets),
+        "additionalProperties": False,
+    }
+
+
+def draft_json_schema(request: WriterRequest | None = None) -> dict[str, Any]:
+    """Strict schema of `PersonaDraft`.
+
+    Without a request the estimate's age/gender maps stay open (`additionalProperties: number`), which strict
+    mode does not accept. With a request the schema is fully strict: the estimate is `null` when the data
+    covers the figures, or an object with exactly the request's buckets when an estimate is needed.
+    """
+    schema = strict_json_schema(PersonaDraft)
+    if request is None:
+        return schema
+    properties = schema["properties"]
+    if not request.needs_estimate:
+        properties["demographics_estimate"] = {"type": "null"}
+        schema.get("$defs", {}).pop("DemographicsEstimate", None)
+        return schema
+    properties["demographics_estimate"] = {
+        "type": "object",
+        "properties": {
+            "age": _bucket_object(request.buckets.get("age", [])),
+            "gender": _bucket_object(request.buckets.get("gender", [])),
+        },
+        "required": ["age", "gender"],
+        "additionalProperties": False,
+    }
+    schema.get("$defs", {}).pop("DemographicsEstimate", None)
+    return schema

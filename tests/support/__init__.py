@@ -1,0 +1,1 @@
+"""Test infrastructure shared by test modules and benchmarks (real servers, no mocks)."""
