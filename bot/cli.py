@@ -1,0 +1,209 @@
+"""`persona-bot`: one command per job.
+
+Bad input gets one friendly line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import LANGS, Settings, get_settings
+from bot.errors import PersonaError
+from bot.text_render import display_width, pad
+
+log = logging.getLogger("bot.cli")
+
+EXIT_USAGE = 2
+
+
+def _read_arg(value: str) -> str:
+    """`-` means standard input, as in most Unix tools."""
+    if value == "-":
+        return sys.stdin.read()
+    return value
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    # CJK characters take two terminal columns; aligning by len() would skew every Chinese row.
+    widths = [max(display_width(h), *(display_width(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+# --- commands ----------------------------------------------------------------------------------------------------
+
+
+def cmd_segments(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import PersonaService
+
+    segments = PersonaService.from_settings(settings).segments()
+    if args.format == "json":
+        _print_json([s.model_dump(mode="json") for s in segments])
+        return 0
+    rows = [
+        [s.id, s.name, f"{s.size:,}" if s.size is not None else "", ", ".join(s.top_apps)] for s in segments
+    ]
+    print(_table(["id", "name", "size", "top apps"], rows))
+    return 0
+
+
+def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import PersonaService
+
+    service = PersonaService.from_settings(settings)
+    if args.segment is not None:
+        result = service.persona(segment=args.segment, lang=args.lang)
+    else:
+        result = service.persona(apps_text=_read_arg(args.apps), lang=args.lang)
+    if args.format == "json":
+        _print_json(result.model_dump(mode="json"))
+    elif args.format == "blocks":
+        from bot.cards import persona_card
+
+        _print_json(persona_card(result))
+    else:
+        from bot.text_render import render_text
+
+        print(render_text(result))
+    return 0
+
+
+def cmd_parse_apps(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import PersonaService
+
+    text = _read_arg(args.text) if args.text is not None else sys.stdin.read()
+    grounding = PersonaService.from_settings(settings).ground_apps(text)
+    _print_json([{"name": a.name, "score": a.score, "app_id": a.app_id} for a in grounding.apps])
+    return 0
+
+
+def cmd_warehouse_load(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.dataset import read_dataset
+    from bot.warehouse import open_warehouse
+
+    dataset = read_dataset(Path(args.directory))  # everything is validated before anything is written
+    warehouse = open_warehouse(settings)
+    warehouse.load(dataset)
+    print(
+        f"Loaded {len(dataset.apps)} apps, {len(dataset.segments)} segments, "
+        f"{len(dataset.segment_apps)} segment apps and {len(dataset.audience)} audience rows "
+        f"into the {settings.warehouse} warehouse."
+    )
+    return 0
+
+
+def cmd_warehouse_init(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.warehouse import open_warehouse
+
+    warehouse = open_warehouse(settings)
+    init = getattr(warehouse, "init_tables", None)
+    if init is None:
+        print(f"The {settings.warehouse} warehouse creates its tables on first use; nothing to do.")
+        return 0
+    init()
+    print("Tables are ready.")
+    return 0
+
+
+def cmd_warehouse_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.warehouse import open_warehouse
+
+    warehouse = open_warehouse(settings)
+    estimates = getattr(warehouse, "dry_run_estimates", None)
+    if estimates is None:
+        segments = warehouse.list_segments()
+        print(f"The {settings.warehouse} warehouse answers: {len(segments)} segments. No query costs apply.")
+        return 0
+    rows = [[name, f"{nbytes:,}"] for name, nbytes in estimates()]
+    print(_table(["query", "bytes (dry run)"], rows))
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse prints usage plus the error; keep it to one friendly line and the usage exit code.
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="persona-bot", description="Grounded audience personas from app preference lists.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("segments", help="list the segments in the warehouse")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_segments)
+
+    p = sub.add_parser("persona", help="write a persona for a segment or a pasted app list")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--segment", metavar="NAME_OR_ID", help="segment id, or its name in Chinese or English")
+    src.add_argument("--apps", metavar="TEXT", help='pasted app list, e.g. "小红书 0.92, Keep 0.85"; - reads stdin')
+    p.add_argument("--lang", choices=LANGS, default=None, help="output language (default from settings)")
+    p.add_argument("--format", choices=["text", "json", "blocks"], default="text")
+    p.set_defaults(func=cmd_persona)
+
+    p = sub.add_parser("parse-apps", help="show how a pasted app list is understood, as JSON")
+    p.add_argument("text", nargs="?", metavar="TEXT", help="the pasted list; - or nothing reads stdin")
+    p.set_defaults(func=cmd_parse_apps)
+
+    wh = sub.add_parser("warehouse", help="manage the warehouse").add_subparsers(
+        dest="warehouse_command", required=True, parser_class=_Parser
+    )
+    p = wh.add_parser("load", help="validate a dataset directory of CSV files and replace the warehouse content")
+    p.add_argument("directory", metavar="DIR")
+    p.set_defaults(func=cmd_warehouse_load)
+    p = wh.add_parser("init", help="create the warehouse tables")
+    p.set_defaults(func=cmd_warehouse_init)
+    p = wh.add_parser("check", help="check the warehouse answers; dry-run cost estimates on BigQuery")
+    p.set_defaults(func=cmd_warehouse_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # A terminal that is not UTF-8 must not turn a Chinese persona into a crash.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure: Callable[..., None] | None = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        return int(args.func(args, settings))
+    except PersonaError as exc:
+        print(f"persona-bot: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ValidationError as exc:
+        # Only settings are validated this late; name the variable, never echo its (possibly secret) value.
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        print(f"persona-bot: invalid setting {name}: {first.get('msg', 'invalid value')}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"persona-bot: unexpected error ({type(exc).__name__}: {exc}); rerun with --debug for details",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The persona pipeline: retrieve → pool demographics → write → post-process. Slack and the CLI both call this.
+
+Generation is split into `prepare` (data only, fast) and `write` (the slow part, one LLM call) so a caller can show
+the data part of the card before the words arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+from bot import segment_search
+from bot.app_matching import AppMatcher
+from bot.config import Lang, Settings, get_settings
+from bot.demographics import pool_demographics
+from bot.errors import EmptyAppList, LLMError, UnknownSegment
+from bot.models import (
+    Audience,
+    Demographics,
+    Grounding,
+    GroundingApp,
+    Meta,
+    PersonaResult,
+    SegmentInfo,
+    SegmentSummary,
+    WriterRequest,
+)
+from bot.offline_writer import OfflineWriter
+from bot.parsing import parse_app_list, rank_weights
+from bot.postprocess import apply_estimate, finalize
+from bot.warehouse import Warehouse, open_warehouse
+from bot.writers import PersonaWriter, WriterResult
+from prompts import PERSONA_PROMPT_VERSION
+
+log = logging.getLogger(__name__)
+
+# Used only when the dataset has neither a population baseline nor audience data to take buckets from.
+DEFAULT_BUCKETS = {"age": ["18-24", "25-34", "35-44", "45-54", "55+"], "gender": ["female", "male"]}
+
+
+@dataclass(frozen=True)
+class PreparedPersona:
+    """The data part of a persona: ready in milliseconds, before any words are written."""
+
+    grounding: Grounding
+    demographics: Demographics
+    request: WriterRequest
+
+    @property
+    def title(self) -> str | None:
+        return self.grounding.segment.name if self.grounding.segment else None
+
+
+def make_writer(settings: Settings) -> PersonaWriter:
+    if settings.llm_enabled:
+        from bot.llm import OpenAIWriter  # the SDK client is only built when a key is configured
+
+        return OpenAIWriter(settings)
+    return OfflineWriter()
+
+
+class PersonaService:
+    def __init__(self, settings: Settings, warehouse: Warehouse, writer: PersonaWriter):
+        self.settings = settings
+        self.warehouse = warehouse
+        self.writer = writer
+        self.offline = writer if isinstance(writer, OfflineWriter) else OfflineWriter()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> PersonaService:
+        settings = settings or get_settings()
+        return cls(settings, open_warehouse(settings), make_writer(settings))
+
+    # --- segments -------------------------------------------------------------------------------------------
+
+    def segments(self) -> list[SegmentSummary]:
+        return self.warehouse.list_segments()
+
+    @cached_property
+    def _segment_index(self) -> list[SegmentSummary]:
+        return self.warehouse.list_segments()
+
+    def find_segment(self, query: str) -> SegmentInfo:
+        query = query.strip()
+        exact = self.warehouse.get_segment(query) if query else None
+        if exact is not None:
+            return exact
+        found = segment_search.find(query, self._segment_index)
+        if found is None:
+            close = segment_search.suggestions(query, self._segment_index)
+            raise UnknownSegment(query, [(s.id, s.name) for s in close])
+        return found
+
+    def search_segments(self, query: str, limit: int = 10) -> list[SegmentInfo]:
+        """Typeahead: best matches first; an empty query lists segments in order."""
+        return [s for s, _ in segment_search.rank(query, self._segment_index, limit=limit)]
+
+    # --- grounding ------------------------------------------------------------------------------------------
+
+    @cached_property
+    def matcher(self) -> AppMatcher:
+        return AppMatcher(self.warehouse.catalog())
+
+    @cached_property
+    def _population(self) -> Audience:
+        return self.warehouse.population()
+
+    @cached_property
+    def _categories(self) -> dict[str, str]:
+        return {a.app_id: a.category for a in self.warehouse.catalog()}
+
+    def ground_segment(self, segment: SegmentInfo) -> Grounding:
+        rows = self.warehouse.segment_apps(segment.id)
+        apps = [
+            GroundingApp(
+                name=r.app.name,
+                app_id=r.app.app_id,
+                score=r.confidence,
+                category=r.app.category,
+                weight=r.confidence,
+                has_audience=bool(r.audience),
+            )
+            for r in rows
+        ]
+        audience = {r.app.app_id: r.audience for r in rows if r.audience}
+        return Grounding(segment=segment, apps=apps, audience=audience, population=self._population)
+
+    def ground_apps(self, text: str) -> Grounding:
+        truncated = len(text) > self.settings.max_input_chars
+        outcome = parse_app_list(text[: self.settings.max_input_chars], max_apps=self.settings.max_input_apps)
+        if not outcome.apps:
+            raise EmptyAppList()
+        parsed = self.matcher.resolve(outcome.apps)
+        weights = rank_weights(parsed)
+        audience = self.warehouse.audience(sorted({p.app_id for p in parsed if p.app_id}))
+        apps = [
+            GroundingApp(
+                name=p.name,
+                app_id=p.app_id,
+                score=p.score,
+                category=self._categories.get(p.app_id) if p.app_id else None,
+                weight=w,
+                has_audience=bool(p.app_id and audience.get(p.app_id)),
+            )
+            for p, w in zip(parsed, weights, strict=True)
+        ]
+        return Grounding(
+            apps=apps,
+            audience={k: v for k, v in audience.items() if v},
+            population=self._population,
+            truncated=truncated or outcome.truncated,
+        )
+
+    # --- generation -----------------------------------------------------------------------------------------
+
+    def prepare(self, grounding: Grounding, lang: Lang | None = None) -> PreparedPersona:
+        demographics = pool_demographics(grounding, min_coverage=self.settings.min_coverage)
+        buckets = {
+            dim: list(grounding.population.get(dim) or getattr(demographics, dim) or DEFAULT_BUCKETS[dim])
+            for dim in ("age", "gender")
+        }
+        request = WriterRequest(
+            grounding=grounding,
+            demographics=demographics,
+            lang=lang or self.settings.default_lang,
+            needs_estimate=demographics.source == "ai_estimate",
+            buckets=buckets,
+        )
+        return PreparedPersona(grounding=grounding, demographics=demographics, request=request)
+
+    def write(self, prepared: PreparedPersona) -> PersonaResult:
+        fallback = self.offline.write(prepared.request)
+        result, note = fallback, None
+        if self.writer is not self.offline:
+            try:
+                result = self.writer.write(prepared.request)
+            except LLMError as exc:
+                note = str(exc)
+                log.warning("llm_failed", extra={"error": note})
+            except Exception:  # a writer bug must cost the user the prose, never the card
+                note = "The language model gave an unusable answer, so this is an offline draft."
+                log.exception("writer_crashed")
+        return self._assemble(prepared, result, fallback, note)
+
+    def _assemble(
+        self, prepared: PreparedPersona, written: WriterResult, fallback: WriterResult, note: str | None
+    ) -> PersonaResult:
+        used_llm = written is not fallback
+        profile, hashtags, citations, dropped = finalize(written.draft, prepared.grounding, fallback.draft)
+        demographics = prepared.demographics
+        if prepared.request.needs_estimate and used_llm:
+            demographics = apply_estimate(demographics, written.draft, prepared.request.buckets)
+        model = self.writer.model_name if used_llm else self.offline.model_name
+        return PersonaResult(
+            id=secrets.token_hex(8),
+            segment=prepared.grounding.segment,
+            apps=prepared.grounding.apps,
+            profile=profile,
+            hashtags=hashtags,
+            demographics=demographics,
+            citations=citations,
+            meta=Meta(
+                model=model,
+                prompt_version=PERSONA_PROMPT_VERSION,
+                writer="llm" if used_llm else "offline",
+                lang=prepared.request.lang,
+                dropped_citations=dropped,
+                note=note,
+                truncated_input=prepared.grounding.truncated,
+                prompt_tokens=written.prompt_tokens,
+                completion_tokens=written.completion_tokens,
+            ),
+        )
+
+    def persona(
+        self, *, segment: str | None = None, apps_text: str | None = None, lang: Lang | None = None
+    ) -> PersonaResult:
+        if segment is not None:
+            grounding = self.ground_segment(self.find_segment(segment))
+        elif apps_text is not None:
+            grounding = self.ground_apps(apps_text)
+        else:
+            raise ValueError("persona() needs a segment or an app list")
+        return self.write(self.prepare(grounding, lang))

@@ -1,0 +1,114 @@
+"""The CLI is a contract other tools call: exercised as a real subprocess, exit codes and output formats included."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.blockkit_limits import violations
+from tests.dataset_factory import APPS, write_dataset
+
+
+def run(args: list[str], env_extra: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERSONA_", "OPENAI_"))}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+@pytest.fixture
+def env(sample_warehouse_file: Path) -> dict[str, str]:
+    return {"PERSONA_DUCKDB_PATH": str(sample_warehouse_file)}
+
+
+def test_segments_table_and_json(env: dict[str, str]) -> None:
+    table = run(["segments"], env)
+    assert table.returncode == 0, table.stderr
+    assert "seg_001" in table.stdout.splitlines()[2]
+    data = json.loads(run(["segments", "--format", "json"], env).stdout)
+    assert len(data) >= 30
+    assert {"id", "name", "size", "top_apps"} <= set(data[0])
+
+
+def test_persona_json_contract(env: dict[str, str]) -> None:
+    proc = run(["persona", "--segment", "seg_001", "--format", "json"], env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["segment"]["id"] == "seg_001"
+    assert set(data["profile"]) == {"basic_attributes", "personality", "psychological_state", "interests", "lifestyle"}
+    for key in ("apps", "hashtags", "demographics", "source", "coverage", "citations", "meta"):
+        assert key in data
+    assert {"name", "app_id", "score", "category"} <= set(data["apps"][0])
+    assert {"model", "prompt_version", "generated_at", "cached"} <= set(data["meta"])
+    for dim in ("age", "gender"):
+        assert abs(sum(data["demographics"][dim].values()) - 100) < 0.2
+    assert all(tag.startswith("#") for tag in data["hashtags"]["zh"] + data["hashtags"]["en"])
+
+
+def test_persona_blocks_is_a_valid_slack_payload(env: dict[str, str]) -> None:
+    proc = run(["persona", "--segment", "seg_002", "--format", "blocks", "--lang", "zh-CN"], env)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert set(payload) == {"text", "blocks"}
+    assert violations(payload) == []
+
+
+def test_persona_text_from_stdin_apps(env: dict[str, str]) -> None:
+    proc = run(["persona", "--apps", "-", "--lang", "en"], env, stdin="1. 小红书 (92%)\n2. Keep - 0.85\n3. 美团: 80\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "小红书" in proc.stdout and "Keep" in proc.stdout
+
+
+def test_unknown_segment_exits_2_with_closest_matches(env: dict[str, str]) -> None:
+    proc = run(["persona", "--segment", "fitnes enthusiast taipie qq"], env)
+    assert proc.returncode == 2
+    assert "Closest matches" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_parse_apps_json(env: dict[str, str]) -> None:
+    proc = run(["parse-apps", "小红书 0.92, Keep 0.85, TotallyNewApp"], env)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert rows[0] == {"name": "小红书", "score": 0.92, "app_id": "xiaohongshu"}
+    assert rows[2] == {"name": "TotallyNewApp", "score": None, "app_id": None}
+    empty = run(["parse-apps", "-"], env, stdin=" \n")
+    assert empty.returncode == 2 and "e.g." in empty.stderr
+
+
+def test_warehouse_load_validates_everything_first(tmp_path: Path) -> None:
+    env = {"PERSONA_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    ok = run(["warehouse", "load", str(write_dataset(tmp_path / "good"))], env)
+    assert ok.returncode == 0, ok.stderr
+    assert "2 segments" in ok.stdout
+    bad = write_dataset(tmp_path / "bad", {"apps.csv": [*APPS, ["zz", "Z", "social", "", "2"]]})
+    proc = run(["warehouse", "load", str(bad)], env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "persona-bot: apps.csv, row 6, column 'reach': 2 is outside 0–1"
+    # Nothing half-loaded: the previous content is still there.
+    segments = json.loads(run(["segments", "--format", "json"], env).stdout)
+    assert [s["id"] for s in segments] == ["s1", "s2"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["persona"],
+        ["persona", "--segment", "x", "--apps", "y"],
+        ["persona", "--segment", "seg_001", "--lang", "fr"],
+        ["warehouse", "load", "/nonexistent/dir"],
+        ["nonsense"],
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero(env: dict[str, str], args: list[str]) -> None:
+    proc = run(args, env)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

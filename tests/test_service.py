@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bot.offline_writer import OfflineWriter
+
+from bot.config import Settings
+from bot.dataset import read_dataset
+from bot.errors import EmptyAppList, LLMError, UnknownSegment
+from bot.models import PersonaDraft, WriterRequest
+from bot.service import PersonaService
+from bot.warehouse.duckdb import DuckDBWarehouse
+from bot.writers import WriterResult
+from tests.dataset_factory import write_dataset
+
+
+@pytest.fixture
+def small_service(tmp_path: Path) -> PersonaService:
+    wh = DuckDBWarehouse.open(tmp_path / "w.duckdb")
+    wh.load(read_dataset(write_dataset(tmp_path / "ds")))
+    settings = Settings(PERSONA_DUCKDB_PATH=tmp_path / "w.duckdb", _env_file=None)
+    return PersonaService(settings, wh, OfflineWriter())
+
+
+def test_find_segment_by_id_name_alias_and_fragment(small_service: PersonaService) -> None:
+    assert small_service.find_segment("s1").id == "s1"
+    assert small_service.find_segment("gym goers").id == "s1"
+    assert small_service.find_segment("ＧＹＭ").id == "s1"  # full-width
+    assert small_service.find_segment("吃貨").id == "s2"
+    assert small_service.find_segment("吃货").id == "s2"
+    assert small_service.find_segment("Foodie").id == "s2"
+
+
+def test_unknown_segment_offers_the_closest(small_service: PersonaService) -> None:
+    with pytest.raises(UnknownSegment) as err:
+        small_service.find_segment("gym goerz and runners")
+    assert err.value.suggestions[0] == ("s1", "Gym goers")
+    assert err.value.exit_code == 2
+    with pytest.raises(UnknownSegment):
+        small_service.find_segment("zzzzqqqq")
+
+
+def test_segment_persona_is_grounded_in_data(small_service: PersonaService) -> None:
+    result = small_service.persona(segment="s1", lang="en")
+    assert [a.app_id for a in result.apps] == ["keep", "xhs", "nodata"]
+    # 0.9 + 0.6 of 1.8 confidence mass has audience data.
+    assert result.coverage == pytest.approx(1.5 / 1.8, abs=1e-3)
+    assert result.source == "mixed"
+    assert set(result.demographics.age) == {"18-24", "25-34", "35+"}
+    assert sum(result.demographics.gender.values()) == pytest.approx(100, abs=0.05)
+    # Both data apps skew female relative to a 50/50 baseline.
+    assert result.demographics.gender["female"] > 55
+    assert result.meta.writer == "offline" and result.meta.cached is False
+    input_names = {a.name for a in result.apps}
+    for cited in result.citations.model_dump().values():
+        assert set(cited) <= input_names
+
+
+def test_pasted_list_keeps_unknown_apps(small_service: PersonaService) -> None:
+    result = small_service.persona(apps_text="小紅書 92%\nSomeNewApp 80%\nmeituan 0.5", lang="zh-TW")
+    expected = [("小紅書", "xhs"), ("SomeNewApp", None), ("meituan", "meituan")]
+    assert [(a.name, a.app_id) for a in result.apps] == expected
+    assert result.segment is None
+    assert 0 < result.coverage < 1
+    assert result.meta.lang == "zh-TW"
+
+
+def test_nothing_recognisable_is_a_friendly_error(small_service: PersonaService) -> None:
+    with pytest.raises(EmptyAppList) as err:
+        small_service.ground_apps("   \n ,,, \n")
+    assert "e.g." in str(err.value)
+
+
+def test_long_input_is_capped_and_flagged(small_service: PersonaService) -> None:
+    text = "\n".join(f"App number {i}" for i in range(500))
+    grounding = small_service.ground_apps(text)
+    assert grounding.truncated
+    assert len(grounding.apps) <= small_service.settings.max_input_apps
+
+
+def test_low_coverage_is_an_estimate(small_service: PersonaService) -> None:
+    result = small_service.persona(apps_text="Niche Tracker, Unknown One, Unknown Two")
+    assert result.coverage == 0
+    assert result.source == "ai_estimate"
+    assert sum(result.demographics.age.values()) == pytest.approx(100, abs=0.05)
+
+
+class _FailingWriter:
+    kind = "llm"
+    model_name = "test-model"
+
+    def write(self, request: WriterRequest) -> WriterResult:
+        raise LLMError("The language model timed out.")
+
+
+class _SloppyWriter:
+    """Writes what a careless model might: invented citations, a wrong estimate, too many tags."""
+
+    kind = "llm"
+    model_name = "sloppy-model"
+
+    def write(self, request: WriterRequest) -> WriterResult:
+        base = OfflineWriter().write(request).draft.model_dump()
+        base["citations"]["interests"] = ["Keep", "TikTok", "keep", "Made Up App"]
+        base["hashtags"]["en"] = ["#a", "#a", "b c", "#d", "#e"]
+        base["demographics_estimate"] = {"age": {"18-24": 3, "25-34": 1, "bogus": 50}, "gender": {"female": 1}}
+        return WriterResult(PersonaDraft.model_validate(base), prompt_tokens=11, completion_tokens=7)
+
+
+def test_llm_failure_falls_back_to_the_offline_card(small_service: PersonaService) -> None:
+    service = PersonaService(small_service.settings, small_service.warehouse, _FailingWriter())
+    result = service.persona(segment="s2")
+    assert result.meta.writer == "offline"
+    assert result.meta.note == "The language model timed out."
+    assert result.profile.interests
+
+
+def test_writer_output_is_repaired(small_service: PersonaService) -> None:
+    service = PersonaService(small_service.settings, small_service.warehouse, _SloppyWriter())
+    data = service.persona(segment="s1")
+    assert data.meta.writer == "llm" and data.meta.model == "sloppy-model"
+    assert data.citations.interests == ["Keep"]
+    assert data.meta.dropped_citations == 2
+    assert data.hashtags.en == ["#a", "#bc", "#d"]
+    assert data.meta.prompt_tokens == 11
+    # Coverage is high enough here, so the writer's estimate is ignored: numbers come from data.
+    assert data.source == "mixed"
+    assert "bogus" not in data.demographics.age
+
+    estimate = service.persona(apps_text="Niche Tracker, Unknown One")
+    assert estimate.source == "ai_estimate"
+    assert estimate.demographics.age == {"18-24": 75.0, "25-34": 25.0, "35+": 0.0}
+    assert estimate.demographics.gender == {"female": 100.0, "male": 0.0}
+
+
+def test_sample_segments_all_produce_personas(settings: Settings) -> None:
+    service = PersonaService.from_settings(settings)
+    for summary in service.segments():
+        for lang in ("en", "zh-TW", "zh-CN"):
+            result = service.persona(segment=summary.id, lang=lang)
+            assert result.segment is not None and result.segment.id == summary.id
+            assert 2 <= len(result.hashtags.zh) <= 3 and 2 <= len(result.hashtags.en) <= 3
