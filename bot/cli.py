@@ -132,6 +132,26 @@ def cmd_warehouse_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.http_server import serve
+
+    serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.slack_app import SlackConfigError, create_app
+
+    if settings.slack_app_token is None:
+        raise SlackConfigError("SLACK_APP_TOKEN (xapp-…) is not set; Socket Mode needs an app-level token.")
+    bot = create_app(settings, socket_mode=True)
+    print("persona-bot is connected to Slack in Socket Mode. Press Ctrl+C to stop.", file=sys.stderr)
+    SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------------------------------
 
 
@@ -172,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_warehouse_init)
     p = wh.add_parser("check", help="check the warehouse answers; dry-run cost estimates on BigQuery")
     p.set_defaults(func=cmd_warehouse_check)
+    p = sub.add_parser("serve", help="run the Slack app in HTTP mode (production)")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (use more only with REDIS_URL)")
+    p.add_argument("--threads", type=int, default=16, help="request threads per worker")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="run the Slack app in Socket Mode (development)")
+    p.set_defaults(func=cmd_run)
     return parser
 
 

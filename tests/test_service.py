@@ -3,12 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bot.offline_writer import OfflineWriter
 
 from bot.config import Settings
 from bot.dataset import read_dataset
 from bot.errors import EmptyAppList, LLMError, UnknownSegment
 from bot.models import PersonaDraft, WriterRequest
+from bot.offline_writer import OfflineWriter
 from bot.service import PersonaService
 from bot.warehouse.duckdb import DuckDBWarehouse
 from bot.writers import WriterResult
