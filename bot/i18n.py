@@ -160,11 +160,11 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     ),
     "help.usage": (
         "• `/persona fitness` — a segment by name\n• `/persona {example}` — a pasted app list\n"
-        "• Mention me or DM me with the same\n• Message shortcut *Persona from this message*",
+        "• Mention me or DM me with the same\n• Message shortcut *Persona from message*",
         "• `/persona 健身` — 用名稱找受眾\n• `/persona {example}` — 貼上 App 清單\n"
-        "• 在頻道提及我或私訊我\n• 訊息捷徑 *Persona from this message*",
+        "• 在頻道提及我或私訊我\n• 訊息捷徑 *Persona from message*",
         "• `/persona 健身` — 用名称找人群\n• `/persona {example}` — 粘贴 App 列表\n"
-        "• 在频道提及我或私信我\n• 消息快捷方式 *Persona from this message*",
+        "• 在频道提及我或私信我\n• 消息快捷方式 *Persona from message*",
     ),
     "help.open_modal": ("Pick a segment…", "選擇受眾…", "选择人群…"),
     "modal.title": ("New persona", "新的人物誌", "新的用户画像"),

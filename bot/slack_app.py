@@ -1,0 +1,67 @@
+"""The Slack app factory: one Bolt `App` wired to the service, for Socket Mode and HTTP mode alike."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.config import Settings
+from bot.errors import PersonaError
+from bot.followups import FollowUpService
+from bot.service import PersonaService
+from bot.slack_flows import SlackFlows
+from bot.store import MemoryStore, PersonaStore
+
+log = logging.getLogger(__name__)
+
+
+class SlackConfigError(PersonaError):
+    exit_code = 2
+
+
+@dataclass
+class SlackBot:
+    app: App
+    flows: SlackFlows
+
+
+def build_client(settings: Settings) -> WebClient:
+    if settings.slack_bot_token is None:
+        raise SlackConfigError("SLACK_BOT_TOKEN is not set; see the README section on creating the Slack app.")
+    client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=15)
+    # Slack answers bursts with 429 and Retry-After; waiting as told beats failing the user's request.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=settings.slack_rate_limit_retries))
+    return client
+
+
+def create_app(
+    settings: Settings,
+    *,
+    service: PersonaService | None = None,
+    store: PersonaStore | None = None,
+    socket_mode: bool = False,
+) -> SlackBot:
+    if not socket_mode and settings.slack_signing_secret is None:
+        raise SlackConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack.")
+    service = service or PersonaService.from_settings(settings)
+    store = store or MemoryStore()
+    llm = service.writer if service.writer.kind == "llm" else None
+    flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm))
+    app = App(
+        client=build_client(settings),
+        signing_secret=None if socket_mode else settings.slack_signing_secret.get_secret_value(),  # type: ignore[union-attr]
+        # Listeners wait on the warehouse and the LLM; the default pool of 5 would queue users behind each other.
+        listener_executor=ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="listener"),
+        # auth.test at start-up fails fast on a wrong token instead of on the first user's request.
+        token_verification_enabled=True,
+        request_verification_enabled=not socket_mode,
+    )
+    import handlers  # the composition root is the only place that knows the listeners
+
+    handlers.register(app, flows)
+    return SlackBot(app=app, flows=flows)

@@ -1,0 +1,346 @@
+"""What the Slack app does for each user action, independent of how Bolt delivers the request.
+
+Handlers in `handlers/` only pick ids and text out of Slack's payloads and call one method here. Every method
+catches what can go wrong and shows the user a friendly message instead: nothing here raises to Bolt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import cards, views
+from bot.config import LANGS, Lang, Settings
+from bot.errors import EmptyAppList, PersonaError, UnknownSegment
+from bot.export import persona_csv, persona_markdown
+from bot.followups import FollowUpService
+from bot.i18n import t
+from bot.models import PersonaResult
+from bot.parsing import looks_like_app_list
+from bot.service import PersonaService
+from bot.slack_surfaces import MessageSurface, ResponseUrlSurface, Surface, SurfaceError
+from bot.store import Feedback, PersonaRequest, PersonaStore, StoredPersona
+from bot.user_langs import UserLangs
+
+log = logging.getLogger(__name__)
+
+# Slack's answers when a message cannot go where it was sent, mapped to what we tell the user.
+SHARE_REFUSALS = {
+    "channel_not_found": "msg.share_private",
+    "not_in_channel": "msg.share_private",
+    "is_archived": "msg.share_archived",
+    "restricted_action": "msg.share_restricted",
+    "restricted_action_read_only_channel": "msg.share_restricted",
+}
+
+
+class SlackFlows:
+    def __init__(
+        self,
+        settings: Settings,
+        service: PersonaService,
+        store: PersonaStore,
+        followups: FollowUpService,
+        generate: Callable[..., PersonaResult] | None = None,
+    ):
+        self.settings = settings
+        self.service = service
+        self.store = store
+        self.followups = followups
+        self.langs = UserLangs(store, settings.default_lang)
+        # generate(prepared, refresh=bool) -> PersonaResult; the cache layer plugs in here.
+        self._generate = generate or (lambda prepared, refresh=False: service.write(prepared))
+
+    # --- language ---------------------------------------------------------------------------------------------
+
+    def lang_for(self, client: WebClient, user_id: str, explicit: str | None = None) -> Lang:
+        return self.langs.resolve(client, user_id, explicit)
+
+    def quick_lang(self, user_id: str) -> Lang:
+        """The language we know without calling Slack: for acks, which must not wait on the network."""
+        return self.langs.known(user_id)
+
+    # --- personas ---------------------------------------------------------------------------------------------
+
+    def classify(self, text: str) -> PersonaRequest | None:
+        """A segment name or a pasted app list; None for an empty text or `help`."""
+        text = text.strip()
+        if not text or text.casefold() in {"help", "幫助", "帮助", "?"}:
+            return None
+        kind = "apps" if looks_like_app_list(text) else "segment"
+        return PersonaRequest(kind=kind, query=text, lang=self.settings.default_lang)
+
+    def deliver(self, surface: Surface, request: PersonaRequest, user_id: str, *, refresh: bool = False) -> None:
+        """Working → data part → card, on one surface. Errors become friendly messages on the same surface."""
+        lang = request.lang
+        try:
+            if request.kind == "segment":
+                grounding = self.service.ground_segment(self.service.find_segment(request.query))
+            else:
+                grounding = self.service.ground_apps(request.query)
+            prepared = self.service.prepare(grounding, lang)
+            surface.show(
+                cards.progress_card(
+                    title=prepared.title,
+                    apps=grounding.apps,
+                    demographics=prepared.demographics,
+                    lang=lang,
+                )
+            )
+            result = self._generate(prepared, refresh=refresh)
+            self.store.put(StoredPersona(result=result, request=request, user_id=user_id))
+            surface.show(self._card(result, ephemeral=surface.ephemeral))
+        except UnknownSegment as exc:
+            surface.show(
+                cards.error_message(t("msg.unknown_segment", lang, query=exc.query), lang, suggestions=exc.suggestions)
+            )
+        except EmptyAppList:
+            surface.show(cards.error_message(t("msg.empty_list", lang), lang, example=EmptyAppList.EXAMPLE))
+        except PersonaError as exc:
+            surface.show(cards.error_message(str(exc), lang))
+        except Exception:
+            log.exception("persona_failed")
+            self._safe_show(surface, cards.error_message(t("msg.unexpected", lang), lang))
+
+    def _card(self, result: PersonaResult, *, ephemeral: bool) -> dict[str, Any]:
+        cached_ago = views.time_ago(result.meta.generated_at, result.meta.lang) if result.meta.cached else None
+        return cards.persona_card(result, ephemeral=ephemeral, cached_ago=cached_ago)
+
+    @staticmethod
+    def _safe_show(surface: Surface, payload: dict[str, Any]) -> None:
+        try:
+            surface.show(payload)
+        except Exception:
+            log.exception("could_not_show_error")
+
+    def command_ack(self, text: str, user_id: str) -> dict[str, Any] | None:
+        """Help goes straight into the ack; a request is acked empty and answered through the response_url."""
+        if self.classify(text) is None:
+            return views.help_message(self.quick_lang(user_id))
+        return None
+
+    def command(self, client: WebClient, *, user_id: str, text: str, response_url: str) -> None:
+        """`/persona …` after the ack: working → data part → card, each replacing the one before."""
+        request = self.classify(text)
+        if request is None:
+            return
+        # A message that came with the ack cannot be replaced through the response_url, so "working" is posted here.
+        surface = ResponseUrlSurface(response_url)
+        request.lang = self.lang_for(client, user_id)
+        try:
+            surface.show(cards.working_message(request.lang))
+        except SurfaceError as exc:
+            log.warning("response_url_failed", extra={"error": exc.error})
+            return
+        self.deliver(surface, request, user_id)
+
+    def pick_segment(self, client: WebClient, *, segment_id: str, user_id: str, where: dict[str, Any]) -> None:
+        """A click on one of the suggested segments: the card replaces the suggestions."""
+        request = PersonaRequest(kind="segment", query=segment_id, lang=self.lang_for(client, user_id))
+        self.deliver(self.card_surface(client, where, replace=True), request, user_id)
+
+    def in_thread(self, client: WebClient, *, user_id: str, text: str, channel: str, thread_ts: str | None) -> None:
+        """Mentions, DMs and message shortcuts: answer in the thread of the message."""
+        lang = self.lang_for(client, user_id)
+        surface = MessageSurface(client, channel, thread_ts=thread_ts)
+        request = self.classify(text)
+        try:
+            if request is None:
+                surface.show(views.help_message(lang, with_button=False))
+                return
+            request.lang = lang
+            surface.show(cards.working_message(lang))
+        except SurfaceError as exc:
+            log.warning("cannot_post", extra={"error": exc.error})
+            return
+        self.deliver(surface, request, user_id)
+
+    def shortcut(self, client: WebClient, *, user_id: str, text: str, channel: str, message_ts: str) -> None:
+        lang = self.lang_for(client, user_id)
+        request = PersonaRequest(kind="apps", query=text, lang=lang)
+        surface = MessageSurface(client, channel, thread_ts=message_ts)
+        try:
+            surface.show(cards.working_message(lang))
+        except SurfaceError as exc:
+            # The app cannot post there (e.g. a private channel it is not in): tell the user privately.
+            self._ephemeral(client, channel, user_id, t("msg.cannot_post_here", lang, error=exc.error))
+            return
+        self.deliver(surface, request, user_id)
+
+    def _ephemeral(self, client: WebClient, channel: str, user_id: str, text: str) -> None:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+        except SlackApiError as exc:
+            log.warning("ephemeral_failed", extra={"error": exc.response.get("error")})
+
+    # --- buttons on a card ------------------------------------------------------------------------------------
+
+    def stored(self, persona_id: str) -> StoredPersona | None:
+        return self.store.get(persona_id)
+
+    def card_surface(self, client: WebClient, where: dict[str, Any], *, replace: bool) -> Surface:
+        """The surface of a card that was clicked: its message (public) or its response_url (ephemeral)."""
+        if where.get("ephemeral") or not where.get("ts"):
+            return ResponseUrlSurface(where["response_url"], replace_first=replace)
+        if replace:
+            return MessageSurface(client, where["channel"], ts=where["ts"])
+        return MessageSurface(client, where["channel"], thread_ts=where.get("thread_ts") or where["ts"])
+
+    def expired(self, client: WebClient, where: dict[str, Any], user_id: str) -> None:
+        lang = self.quick_lang(user_id)
+        self.card_surface(client, where, replace=False).add(cards.error_message(t("msg.expired", lang), lang))
+
+    def share(self, client: WebClient, *, persona_id: str, user_id: str, channel: str, response_url: str) -> None:
+        stored = self.stored(persona_id)
+        lang = stored.request.lang if stored else self.quick_lang(user_id)
+        ephemeral = ResponseUrlSurface(response_url)
+        if stored is None:
+            ephemeral.add(cards.error_message(t("msg.expired", lang), lang))
+            return
+        try:
+            client.chat_postMessage(channel=channel, **self._card(stored.result, ephemeral=False))
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            key = SHARE_REFUSALS.get(error, "msg.share_failed")
+            ephemeral.add(cards.error_message(t(key, lang, error=error), lang))
+            return
+        ephemeral.add({"text": t("msg.shared", lang, channel=channel)})
+
+    def followup(self, client: WebClient, *, kind: str, persona_id: str, user_id: str, where: dict[str, Any],
+                 product: str | None = None) -> None:
+        stored = self.stored(persona_id)
+        if stored is None:
+            self.expired(client, where, user_id)
+            return
+        lang = stored.request.lang
+        surface = self.card_surface(client, where, replace=False)
+        try:
+            if not surface.ephemeral:
+                surface.show(cards.working_message(lang))
+            if kind == "partnership":
+                report = self.followups.partnership(stored.result)
+            else:
+                report = self.followups.competitors(stored.result, product or "")
+            payload = views.followup_message(report, lang)
+            if surface.ephemeral:
+                surface.add(payload)
+            else:
+                surface.show(payload)
+        except Exception:
+            log.exception("followup_failed")
+            self._safe_show(surface, cards.error_message(t("msg.unexpected", lang), lang))
+
+    def regenerate(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
+        stored = self.stored(persona_id)
+        if stored is None:
+            self.expired(client, where, user_id)
+            return
+        surface = self.card_surface(client, where, replace=True)
+        self.deliver(surface, stored.request, user_id, refresh=True)
+
+    def feedback(self, *, persona_id: str, user_id: str, vote: str, response_url: str | None,
+                 client: WebClient, where: dict[str, Any]) -> None:
+        stored = self.stored(persona_id)
+        lang = stored.request.lang if stored else self.quick_lang(user_id)
+        if stored is None:
+            self.expired(client, where, user_id)
+            return
+        self.store.add_feedback(Feedback(persona_id=persona_id, user_id=user_id, vote="up" if vote == "up" else "down"))
+        log.info("feedback", extra={"persona_id": persona_id, "user_id": user_id, "vote": vote})
+        channel = where.get("channel")
+        if channel and not where.get("ephemeral"):
+            self._ephemeral(client, channel, user_id, t("msg.feedback_thanks", lang))
+        elif response_url:
+            ResponseUrlSurface(response_url).add({"text": t("msg.feedback_thanks", lang)})
+
+    def export(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
+        stored = self.stored(persona_id)
+        if stored is None:
+            self.expired(client, where, user_id)
+            return
+        lang = stored.request.lang
+        result = stored.result
+        if where.get("ephemeral") or not where.get("ts"):
+            # An ephemeral card has no thread; the files go to the user's DM with the app instead.
+            channel = client.conversations_open(users=user_id)["channel"]["id"]
+            thread_ts = None
+        else:
+            channel, thread_ts = where["channel"], where.get("thread_ts") or where["ts"]
+        try:
+            client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                initial_comment=t("export.comment", lang),
+                file_uploads=[
+                    {"content": persona_markdown(result), "filename": f"persona-{result.id}.md",
+                     "title": t("export.markdown", lang)},
+                    {"content": persona_csv(result), "filename": f"persona-{result.id}.csv",
+                     "title": t("export.csv", lang)},
+                ],
+            )
+        except SlackApiError as exc:
+            log.warning("export_failed", extra={"error": exc.response.get("error")})
+            self._ephemeral(client, where.get("channel") or channel, user_id, t("export.failed", lang))
+
+    # --- modals and App Home ----------------------------------------------------------------------------------
+
+    def open_persona_modal(self, client: WebClient, *, trigger_id: str, user_id: str, channel: str | None,
+                           response_url: str | None) -> None:
+        lang = self.quick_lang(user_id)
+        meta = json.dumps({"channel": channel, "response_url": response_url})
+        client.views_open(trigger_id=trigger_id, view=views.persona_modal(lang, private_metadata=meta))
+
+    def open_competitor_modal(self, client: WebClient, *, trigger_id: str, persona_id: str, user_id: str,
+                              where: dict[str, Any]) -> None:
+        lang = self.quick_lang(user_id)
+        meta = json.dumps({"persona_id": persona_id, "where": where})
+        client.views_open(trigger_id=trigger_id, view=views.competitor_modal(lang, private_metadata=meta))
+
+    def persona_from_modal(self, client: WebClient, *, user_id: str, segment_id: str | None, apps_text: str | None,
+                           lang: str | None, private_metadata: str) -> None:
+        meta = _load_json(private_metadata)
+        chosen = self.lang_for(client, user_id, lang)
+        if lang in LANGS:
+            self.store.set_lang(user_id, chosen)
+        if segment_id:
+            request = PersonaRequest(kind="segment", query=segment_id, lang=chosen)
+        else:
+            request = PersonaRequest(kind="apps", query=apps_text or "", lang=chosen)
+        if meta.get("response_url"):
+            surface: Surface = ResponseUrlSurface(str(meta["response_url"]))
+        else:
+            # Opened from App Home: there is no channel, so the card goes to the user's DM with the app.
+            dm = client.conversations_open(users=user_id)["channel"]["id"]
+            surface = MessageSurface(client, dm)
+        surface.show(cards.working_message(chosen))
+        self.deliver(surface, request, user_id)
+
+    def competitor_from_modal(self, client: WebClient, *, user_id: str, product: str, private_metadata: str) -> None:
+        meta = _load_json(private_metadata)
+        self.followup(client, kind="competitor", persona_id=str(meta.get("persona_id", "")), user_id=user_id,
+                      where=dict(meta.get("where") or {}), product=product)
+
+    def publish_home(self, client: WebClient, *, user_id: str) -> None:
+        lang = self.lang_for(client, user_id)
+        client.views_publish(user_id=user_id, view=views.home_view(lang, self.store.recent(user_id)))
+
+    def set_lang(self, client: WebClient, *, user_id: str, lang: str) -> None:
+        if lang in LANGS:
+            self.store.set_lang(user_id, lang)  # type: ignore[arg-type]
+        self.publish_home(client, user_id=user_id)
+
+    def segment_options(self, query: str) -> list[dict[str, Any]]:
+        return views.segment_options(self.service.search_segments(query, limit=20))
+
+
+def _load_json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

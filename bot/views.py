@@ -1,0 +1,180 @@
+"""Block Kit for everything around the card: help, modals, App Home, typeahead options, follow-up replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.config import LANGS
+from bot.i18n import t
+from bot.models import SegmentInfo
+from bot.mrkdwn import escape, plain, single_line, truncate
+from bot.store import RecentPersona
+
+if TYPE_CHECKING:
+    from bot.followups import FollowUpReport
+
+Block = dict[str, Any]
+LANG_NAMES = {"en": "English", "zh-TW": "繁體中文", "zh-CN": "简体中文"}
+EXAMPLE_LIST = "小红书 0.92, Keep 0.85, 美团 0.8"
+
+
+def _section(text: str, block_id: str | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(plain(single_line(text)), limit) or "…", "emoji": True}
+
+
+def _button(label: str, action_id: str, value: str = "open", style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": _plain(label), "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def time_ago(when: datetime, lang: str) -> str:
+    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return t(f"ago.{unit}", lang, n=seconds // size)
+    return t("ago.now", lang)
+
+
+def help_message(lang: str, *, with_button: bool = True) -> dict[str, Any]:
+    blocks: list[Block] = [
+        _section(t("help.intro", lang)),
+        _section(t("help.usage", lang, example=escape(EXAMPLE_LIST))),
+    ]
+    if with_button:
+        blocks.append({"type": "actions", "block_id": "help_actions",
+                       "elements": [_button(t("help.open_modal", lang), "persona_open_modal", style="primary")]})
+    return {"text": t("help.intro_plain", lang), "blocks": blocks}
+
+
+def _lang_options(lang: str) -> list[dict[str, Any]]:
+    return [{"text": _plain(LANG_NAMES[code]), "value": code} for code in LANGS]
+
+
+def _lang_option(code: str) -> dict[str, Any]:
+    return {"text": _plain(LANG_NAMES[code]), "value": code}
+
+
+def persona_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "persona_modal",
+        "private_metadata": private_metadata[:3000],
+        "title": _plain(t("modal.title", lang), 24),
+        "submit": _plain(t("modal.submit", lang), 24),
+        "close": _plain(t("modal.close", lang), 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "segment_block",
+                "optional": True,
+                "label": _plain(t("modal.segment", lang), 2000),
+                "element": {
+                    "type": "external_select",
+                    "action_id": "segment_picker",
+                    "min_query_length": 0,
+                    "placeholder": _plain(t("modal.segment_placeholder", lang), 150),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "apps_block",
+                "optional": True,
+                "label": _plain(t("modal.apps", lang), 2000),
+                "hint": _plain(t("modal.apps_hint", lang, example=EXAMPLE_LIST), 2000),
+                "element": {"type": "plain_text_input", "action_id": "apps_input", "multiline": True,
+                            "max_length": 3000},
+            },
+            {
+                "type": "input",
+                "block_id": "lang_block",
+                "label": _plain(t("modal.lang", lang), 2000),
+                "element": {"type": "static_select", "action_id": "lang_select", "options": _lang_options(lang),
+                            "initial_option": _lang_option(lang)},
+            },
+        ],
+    }
+
+
+def competitor_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "competitor_modal",
+        "private_metadata": private_metadata[:3000],
+        "title": _plain(t("btn.competitor", lang), 24),
+        "submit": _plain(t("modal.analyse", lang), 24),
+        "close": _plain(t("modal.close", lang), 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "product_block",
+                "label": _plain(t("modal.product", lang), 2000),
+                "element": {"type": "plain_text_input", "action_id": "product_input", "max_length": 200,
+                            "placeholder": _plain(t("modal.product_placeholder", lang), 150)},
+            }
+        ],
+    }
+
+
+def segment_options(segments: Sequence[SegmentInfo]) -> list[dict[str, Any]]:
+    return [{"text": _plain(s.name), "value": s.id[:150]} for s in segments][:100]
+
+
+def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(t("home.title", lang), 150)},
+        _section(t("help.intro", lang)),
+        _section(t("help.usage", lang, example=escape(EXAMPLE_LIST))),
+        {"type": "actions", "block_id": "home_actions",
+         "elements": [_button(t("help.open_modal", lang), "persona_open_modal", style="primary")]},
+        {"type": "divider"},
+        _section(f"*{t('home.lang', lang)}*", "home_lang_title"),
+        {"type": "actions", "block_id": "home_lang",
+         "elements": [{"type": "static_select", "action_id": "home_set_lang", "options": _lang_options(lang),
+                       "initial_option": _lang_option(lang)}]},
+        {"type": "divider"},
+        _section(f"*{t('home.recent', lang)}*", "home_recent_title"),
+    ]
+    if recent:
+        lines = [
+            f"• {escape(truncate(single_line(r.title), 120))} — <!date^{int(r.created_at.timestamp())}"
+            f"^{{date_short_pretty}} {{time}}|{r.created_at:%Y-%m-%d %H:%M} UTC>"
+            for r in recent
+        ]
+        blocks.append(_section("\n".join(lines), "home_recent"))
+    else:
+        blocks.append(_section(t("home.no_recent", lang), "home_recent"))
+    return {"type": "home", "blocks": blocks}
+
+
+def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:
+    heading = t(f"followup.{report.kind}", lang)
+    if report.product:
+        heading += f" — {escape(truncate(single_line(report.product), 100))}"
+    blocks: list[Block] = [_section(f"*{heading}*")]
+    if report.summary:
+        blocks.append(_section(escape(truncate(report.summary, 2900))))
+    if report.points:
+        text = "\n".join(f"• {escape(truncate(single_line(p), 400))}" for p in report.points[:8])
+        blocks.append(_section(truncate(text, 2900)))
+    if report.next_actions:
+        text = "\n".join(f"→ {escape(truncate(single_line(a), 300))}" for a in report.next_actions[:5])
+        blocks.append(_section(f"*{t('followup.next', lang)}*\n" + truncate(text, 2800)))
+    footer = [t("offline_draft", lang)] if report.writer == "offline" else [escape(report.model)]
+    if report.note:
+        footer.append(escape(truncate(single_line(report.note), 300)))
+    if report.cached:
+        footer.append(t("cached", lang, ago=""))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer), "verbatim": True}]})
+    fallback = f"{t(f'followup.{report.kind}', lang)}: {truncate(single_line(report.summary), 500)}"
+    return {"text": escape(fallback), "blocks": blocks}

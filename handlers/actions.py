@@ -1,0 +1,71 @@
+"""Buttons and selects: acked at once, the work runs lazily and answers in the card's thread or in place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.slack_flows import SlackFlows
+from handlers.payloads import action_value, user_id, where_clicked
+
+
+def _ack(ack: Ack) -> None:
+    ack()
+
+
+def register(app: App, flows: SlackFlows) -> None:
+    def on(action_id: str | re.Pattern[str], run: Callable[[dict[str, Any], WebClient], None]) -> None:
+        app.action(action_id)(ack=_ack, lazy=[run])
+
+    def open_modal(body: dict[str, Any], client: WebClient) -> None:
+        flows.open_persona_modal(client, trigger_id=body["trigger_id"], user_id=user_id(body),
+                                 channel=(body.get("channel") or {}).get("id"), response_url=body.get("response_url"))
+
+    def share(body: dict[str, Any], client: WebClient) -> None:
+        where = where_clicked(body)
+        flows.share(client, persona_id=action_value(body), user_id=user_id(body), channel=where["channel"],
+                    response_url=where["response_url"])
+
+    def partnership(body: dict[str, Any], client: WebClient) -> None:
+        flows.followup(client, kind="partnership", persona_id=action_value(body), user_id=user_id(body),
+                       where=where_clicked(body))
+
+    def competitor(body: dict[str, Any], client: WebClient) -> None:
+        flows.open_competitor_modal(client, trigger_id=body["trigger_id"], persona_id=action_value(body),
+                                    user_id=user_id(body), where=where_clicked(body))
+
+    def regenerate(body: dict[str, Any], client: WebClient) -> None:
+        flows.regenerate(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
+
+    def feedback(body: dict[str, Any], client: WebClient) -> None:
+        vote = "up" if body["actions"][0]["action_id"].endswith("_up") else "down"
+        flows.feedback(client=client, persona_id=action_value(body), user_id=user_id(body), vote=vote,
+                       response_url=body.get("response_url"), where=where_clicked(body))
+
+    def export(body: dict[str, Any], client: WebClient) -> None:
+        flows.export(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
+
+    def pick_segment(body: dict[str, Any], client: WebClient) -> None:
+        flows.pick_segment(client, segment_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
+
+    def set_lang(body: dict[str, Any], client: WebClient) -> None:
+        flows.set_lang(client, user_id=user_id(body), lang=action_value(body))
+
+    on("persona_open_modal", open_modal)
+    on("persona_share", share)
+    on("persona_partnership", partnership)
+    on("persona_competitor", competitor)
+    on(re.compile(r"^persona_(regenerate|retry)$"), regenerate)
+    on(re.compile(r"^persona_feedback_(up|down)$"), feedback)
+    on("persona_export", export)
+    on(re.compile(r"^persona_pick_segment_\d+$"), pick_segment)
+    on("home_set_lang", set_lang)
+
+    @app.options("segment_picker")
+    def segment_options(ack: Ack, body: dict[str, Any]) -> None:
+        # Typeahead must answer within Slack's 3 s: a ranked search over the cached segment list.
+        ack(options=flows.segment_options(str(body.get("value", ""))))

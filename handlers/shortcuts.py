@@ -1,0 +1,24 @@
+"""Message shortcut "Persona from this message": the card goes into that message's thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.slack_flows import SlackFlows
+from handlers.payloads import user_id
+
+
+def register(app: App, flows: SlackFlows) -> None:
+    def ack_shortcut(ack: Ack) -> None:
+        ack()
+
+    def persona_from_message(body: dict[str, Any], client: WebClient) -> None:
+        message = body.get("message") or {}
+        flows.shortcut(client, user_id=user_id(body), text=str(message.get("text", "")),
+                       channel=str((body.get("channel") or {}).get("id", "")),
+                       message_ts=str(message.get("thread_ts") or message.get("ts", "")))
+
+    app.shortcut("persona_from_message")(ack=ack_shortcut, lazy=[persona_from_message])

@@ -1,0 +1,42 @@
+"""Modal submissions: validated in the ack (errors shown in the modal), the work runs lazily."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.i18n import t
+from bot.slack_flows import SlackFlows
+from handlers.payloads import state_value, user_id
+
+
+def register(app: App, flows: SlackFlows) -> None:
+    def ack_persona_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        if state_value(view, "segment_block", "segment_picker") or state_value(view, "apps_block", "apps_input"):
+            ack()
+        else:
+            lang = flows.quick_lang(user_id(body))
+            ack(response_action="errors", errors={"apps_block": t("modal.need_input", lang)})
+
+    def persona_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        flows.persona_from_modal(
+            client,
+            user_id=user_id(body),
+            segment_id=state_value(view, "segment_block", "segment_picker"),
+            apps_text=state_value(view, "apps_block", "apps_input"),
+            lang=state_value(view, "lang_block", "lang_select"),
+            private_metadata=view.get("private_metadata", ""),
+        )
+
+    def ack_competitor_modal(ack: Ack) -> None:
+        ack()
+
+    def competitor_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        flows.competitor_from_modal(client, user_id=user_id(body),
+                                    product=state_value(view, "product_block", "product_input") or "",
+                                    private_metadata=view.get("private_metadata", ""))
+
+    app.view("persona_modal")(ack=ack_persona_modal, lazy=[persona_modal])
+    app.view("competitor_modal")(ack=ack_competitor_modal, lazy=[competitor_modal])

@@ -1,0 +1,104 @@
+"""The real Slack app in HTTP mode (`persona-bot serve` as a subprocess) wired to the local Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.blockkit_limits import violations
+from bot.devtools import SlackRequestSender, SlackStandIn
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Harness:
+    standin: SlackStandIn
+    sender: SlackRequestSender
+    url: str
+    log: Path
+
+    def response_posts(self, after: int = 0) -> list[dict[str, Any]]:
+        return [c.params for c in self.standin.calls_to("response_url")][after:]
+
+    def wait_response(self, predicate: Any, timeout: float = 20.0) -> dict[str, Any]:
+        return self.standin.wait_for("response_url", lambda c: predicate(c.params), timeout=timeout).params
+
+    def logs(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the bot exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the bot did not become healthy:\n{log.read_text(errors='replace')}")
+
+
+@contextmanager
+def running_bot(tmp: Path, warehouse_file: Path, env_extra: dict[str, str] | None = None,
+                args: list[str] | None = None) -> Iterator[Harness]:
+    standin = SlackStandIn().start()
+    port = free_port()
+    log = tmp / "bot.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERSONA_", "OPENAI_", "SLACK_", "REDIS_"))}
+    env.update({
+        "HOME": str(tmp / "home"),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": standin.api_url,
+        "PERSONA_DUCKDB_PATH": str(warehouse_file),
+        **(env_extra or {}),
+    })
+    cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *(args or [])]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        sender = SlackRequestSender(f"{url}/slack/events", SIGNING_SECRET, response_url_factory=standin.response_url)
+        yield Harness(standin=standin, sender=sender, url=url, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        standin.stop()
+
+
+def assert_slack_accepts(payload: dict[str, Any], kind: str = "message") -> None:
+    problems = violations(payload, kind=kind)  # type: ignore[arg-type]
+    assert problems == [], json.dumps(problems, ensure_ascii=False)
+
+
+def action_ids(payload: dict[str, Any]) -> list[str]:
+    out = []
+    for block in payload.get("blocks", []):
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            out.append(element.get("action_id"))
+    return out
