@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     # Warehouse
     warehouse: Literal["duckdb", "bigquery"] = Field("duckdb", validation_alias="PERSONA_WAREHOUSE")
     duckdb_path: Path = Field(default_factory=default_duckdb_path, validation_alias="PERSONA_DUCKDB_PATH")
+    # BigQuery (PERSONA_WAREHOUSE=bigquery); credentials come from Google's usual lookup (ADC, or a service
+    # account key file named by GOOGLE_APPLICATION_CREDENTIALS).
+    bigquery_project: str | None = Field(None, validation_alias="PERSONA_BIGQUERY_PROJECT")
+    bigquery_dataset: str | None = Field(None, validation_alias="PERSONA_BIGQUERY_DATASET")
+    bigquery_location: str | None = Field(None, validation_alias="PERSONA_BIGQUERY_LOCATION")
+    # Cost guard: BigQuery refuses to run a query that would bill more bytes than this.
+    bigquery_max_bytes_billed: int = Field(1_000_000_000, gt=0, validation_alias="PERSONA_BIGQUERY_MAX_BYTES_BILLED")
+    bigquery_timeout: float = Field(30.0, gt=0, validation_alias="PERSONA_BIGQUERY_TIMEOUT")
 
     # LLM (any OpenAI-compatible server). No key means the offline writer.
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")

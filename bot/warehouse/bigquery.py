@@ -1,0 +1,687 @@
+"""The production warehouse: BigQuery through google-cloud-bigquery, with the same answers as the DuckDB one.
+
+Read queries are constant SQL texts with named parameters (`@segment`, `@app_ids`, ...) run against the configured
+dataset as the job's default dataset, so user input only ever travels as a parameter value. The project and dataset
+names come from configuration and are validated before they appear in DDL or load scripts. Every job carries a
+bytes-billed ceiling and a server-side timeout; only transient errors are retried, within the same time budget.
+
+A load stages each table with a load job, checks the row counts, then swaps all five tables in one multi-statement
+transaction: queries see either the old or the new content, never a mix (see docs/bigquery.md for what this does
+and does not guarantee).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import threading
+import time
+import unicodedata
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import google.auth.exceptions
+import requests
+from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry, if_transient_error
+from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
+from rapidfuzz import fuzz
+
+from bot.errors import WarehouseError
+from bot.models import Audience, CatalogApp, SegmentApp, SegmentInfo, SegmentSummary
+from bot.warehouse.base import Warehouse
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.dataset import Dataset
+
+log = logging.getLogger(__name__)
+
+TOP_APPS_IN_SUMMARY = 5
+DEFAULT_MAXIMUM_BYTES_BILLED = 1_000_000_000
+DEFAULT_TIMEOUT = 30.0
+# The typeahead asks on every keystroke; a minute of staleness is invisible to a salesperson.
+DEFAULT_SEARCH_TTL = 60.0
+SEARCH_CACHE_SIZE = 512
+MAX_SEARCH_LIMIT = 100  # Slack's external select shows at most 100 options
+MAX_QUERY_CHARS = 200
+# Similarity (0-100) at or above which typed text counts as a misspelling of a name ("fitnes", "invester").
+FUZZY_CUTOFF = 80.0
+# A load moves whole tables: it gets at least this long, whatever the per-query timeout.
+MIN_LOAD_TIMEOUT = 300.0
+# Leftover staging tables from an interrupted load disappear by themselves after this.
+STAGING_EXPIRATION_HOURS = 24
+
+DATASET_RE = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
+# Project ids: lowercase letters, digits and hyphens, starting with a letter; legacy domain-scoped ids carry a
+# "example.com:" prefix. Length is left loose so local test projects ("test") pass.
+PROJECT_RE = re.compile(r"^(?:[a-z0-9][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "apps": ("app_id", "name", "category", "aliases", "reach"),
+    "app_audience": ("app_id", "dimension", "bucket", "share", "ord"),
+    "population": ("dimension", "bucket", "share", "ord"),
+    "segments": ("segment_id", "name", "description", "size", "aliases"),
+    "segment_apps": ("segment_id", "app_id", "confidence"),
+}
+TABLES: tuple[str, ...] = tuple(COLUMNS)
+
+# --- queries -------------------------------------------------------------------------------------------------------
+# Table names are resolved against the job's default dataset; nothing is ever formatted into these texts.
+
+LIST_SEGMENTS = """
+SELECT s.segment_id, s.name, s.description, s.size, s.aliases, top.names AS top_apps
+FROM segments AS s
+LEFT JOIN (
+    SELECT sa.segment_id, ARRAY_AGG(a.name ORDER BY sa.confidence DESC, a.app_id) AS names
+    FROM segment_apps AS sa
+    JOIN apps AS a ON a.app_id = sa.app_id
+    GROUP BY sa.segment_id
+) AS top ON top.segment_id = s.segment_id
+ORDER BY s.segment_id
+"""
+
+GET_SEGMENT = """
+SELECT segment_id, name, description, size, aliases
+FROM segments
+WHERE segment_id = @segment
+"""
+
+# One round trip for everything a persona needs about a segment's apps: the audience of each app travels as an
+# array of structs. Struct fields are aliased explicitly: unnamed fields are ambiguous to readers of the result.
+SEGMENT_APPS = """
+WITH seg AS (
+    SELECT app_id, confidence FROM segment_apps WHERE segment_id = @segment
+),
+aud AS (
+    SELECT x.app_id,
+           ARRAY_AGG(STRUCT(x.dimension AS dimension, x.bucket AS bucket, x.share AS share)
+                     ORDER BY x.dimension, x.ord) AS audience
+    FROM app_audience AS x
+    JOIN seg ON seg.app_id = x.app_id
+    GROUP BY x.app_id
+)
+SELECT a.app_id, a.name, a.category, a.aliases, a.reach, seg.confidence, aud.audience
+FROM seg
+JOIN apps AS a ON a.app_id = seg.app_id
+LEFT JOIN aud ON aud.app_id = seg.app_id
+ORDER BY seg.confidence DESC, a.app_id
+"""
+
+CATALOG = "SELECT app_id, name, category, aliases, reach FROM apps ORDER BY app_id"
+
+AUDIENCE = """
+SELECT app_id, dimension, bucket, share
+FROM app_audience
+WHERE app_id IN UNNEST(@app_ids)
+ORDER BY app_id, dimension, ord
+"""
+
+POPULATION = "SELECT dimension, bucket, share FROM population ORDER BY dimension, ord"
+
+SEGMENT_INDEX = "SELECT segment_id, name, description, size, aliases FROM segments ORDER BY segment_id"
+
+# Typeahead: exact names first, then prefixes, then fragments anywhere. STARTS_WITH and STRPOS rather than LIKE, so
+# "%" and "_" typed by a user are plain characters.
+SEARCH_SEGMENTS = """
+WITH named AS (
+    SELECT s.segment_id, s.name, s.description, s.size, s.aliases,
+           ARRAY_CONCAT([LOWER(s.segment_id), LOWER(NORMALIZE(s.name, NFKC))],
+                        ARRAY(SELECT LOWER(NORMALIZE(al, NFKC)) FROM UNNEST(s.aliases) AS al)) AS names
+    FROM segments AS s
+),
+ranked AS (
+    SELECT segment_id, name, description, size, aliases,
+           CASE
+               WHEN @q IN UNNEST(names) THEN 0
+               WHEN EXISTS (SELECT 1 FROM UNNEST(names) AS n WHERE STARTS_WITH(n, @q)) THEN 1
+               WHEN EXISTS (SELECT 1 FROM UNNEST(names) AS n WHERE STRPOS(n, @q) > 0) THEN 2
+           END AS match_rank
+    FROM named
+)
+SELECT segment_id, name, description, size, aliases
+FROM ranked
+WHERE match_rank IS NOT NULL
+ORDER BY match_rank, name, segment_id
+LIMIT @limit
+"""
+
+
+def _segment_param(value: str) -> list[bigquery.ScalarQueryParameter]:
+    return [bigquery.ScalarQueryParameter("segment", "STRING", value)]
+
+
+# Name -> (SQL, representative parameters) of every query the bot runs, for dry-run cost estimates.
+QUERIES: dict[str, tuple[str, Callable[[], list[Any]]]] = {
+    "list_segments": (LIST_SEGMENTS, list),
+    "get_segment": (GET_SEGMENT, lambda: _segment_param("seg_001")),
+    "segment_apps": (SEGMENT_APPS, lambda: _segment_param("seg_001")),
+    "catalog": (CATALOG, list),
+    "audience": (AUDIENCE, lambda: [bigquery.ArrayQueryParameter("app_ids", "STRING", ["app"])]),
+    "population": (POPULATION, list),
+    "segment_index": (SEGMENT_INDEX, list),
+    "search_segments": (
+        SEARCH_SEGMENTS,
+        lambda: [
+            bigquery.ScalarQueryParameter("q", "STRING", "fit"),
+            bigquery.ScalarQueryParameter("limit", "INT64", 10),
+        ],
+    ),
+}
+
+
+# --- names and errors ----------------------------------------------------------------------------------------------
+
+
+def schema_sql() -> str:
+    """The DDL kept in the repository, with its `{dataset}` placeholder."""
+    return (resources.files("bot.warehouse") / "bigquery_schema.sql").read_text(encoding="utf-8")
+
+
+def qualified_dataset(dataset: str, default_project: str | None) -> tuple[str, str]:
+    """Split and validate "project.dataset" (or a bare dataset in the default project) from configuration."""
+    project, _, name = dataset.rpartition(".")
+    project = project or (default_project or "")
+    if not DATASET_RE.match(name):
+        raise WarehouseError(
+            f"The BigQuery dataset name {name!r} is invalid: use letters, digits and underscores "
+            "(PERSONA_BIGQUERY_DATASET)."
+        )
+    if not PROJECT_RE.match(project):
+        raise WarehouseError(
+            f"The Google Cloud project id {project!r} is invalid: use lowercase letters, digits and hyphens, "
+            "starting with a letter (PERSONA_BIGQUERY_PROJECT)."
+        )
+    return project, name
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _reasons(exc: gexc.GoogleAPICallError) -> set[str]:
+    return {str(e.get("reason", "")) for e in (exc.errors or []) if isinstance(e, Mapping)}
+
+
+def describe_error(
+    exc: BaseException, *, what: str, dataset: str, location: str | None, maximum_bytes_billed: int, timeout: float
+) -> str:
+    """A one-line message for the user about a failed BigQuery call. Never a traceback, never credentials."""
+    where = f"location {location}" if location else "its default location"
+    if isinstance(exc, google.auth.exceptions.DefaultCredentialsError):
+        return (
+            "No Google credentials found for BigQuery: set GOOGLE_APPLICATION_CREDENTIALS to a service account key "
+            "file, or run `gcloud auth application-default login`."
+        )
+    if isinstance(exc, google.auth.exceptions.GoogleAuthError):
+        return "The Google credentials for BigQuery were rejected or could not be refreshed; renew them."
+    if isinstance(exc, gexc.RetryError) and isinstance(exc.cause, gexc.ServerError | gexc.TooManyRequests):
+        # Retried until the time budget ran out: the last failure says more than the timeout does.
+        exc = exc.cause
+    if isinstance(exc, TimeoutError | gexc.DeadlineExceeded | gexc.RetryError | requests.Timeout):
+        return (
+            f"BigQuery did not answer the {what} request within {timeout:g} s; try again, "
+            "or raise PERSONA_BIGQUERY_TIMEOUT."
+        )
+    if isinstance(exc, requests.ConnectionError):
+        return "Cannot reach BigQuery (network error); check the connection and try again."
+    if not isinstance(exc, gexc.GoogleAPICallError):
+        return f"The BigQuery {what} request failed ({type(exc).__name__})."
+    reasons = _reasons(exc)
+    message = exc.message or ""
+    if "bytesBilledLimitExceeded" in reasons:
+        return (
+            f"The {what} query would bill more than {maximum_bytes_billed:,} bytes, the configured ceiling "
+            f"(PERSONA_BIGQUERY_MAX_BYTES_BILLED); raise it or check the size of the tables in {dataset}."
+        )
+    if reasons & {"quotaExceeded", "rateLimitExceeded"} or isinstance(exc, gexc.TooManyRequests):
+        return "BigQuery quota or rate limit reached; try again in a minute."
+    if isinstance(exc, gexc.Unauthorized):
+        return "BigQuery rejected the credentials (unauthenticated); check GOOGLE_APPLICATION_CREDENTIALS."
+    if isinstance(exc, gexc.Forbidden):
+        permission = re.search(r"\bbigquery\.[A-Za-z]+\.[A-Za-z]+\b", message)
+        missing = f" (missing permission {permission.group(0)})" if permission else ""
+        return (
+            f"Permission denied on the BigQuery dataset {dataset}{missing}, or it does not exist in {where}. "
+            "The credentials need BigQuery Data Viewer on the dataset and BigQuery Job User on the project."
+        )
+    if isinstance(exc, gexc.NotFound):
+        if re.search(r"\bdataset\b", message, re.IGNORECASE) and not re.search(r"\btable\b", message, re.I):
+            return (
+                f"The BigQuery dataset {dataset} was not found in {where}. Create it with "
+                "`persona-bot warehouse init`, or check PERSONA_BIGQUERY_PROJECT, PERSONA_BIGQUERY_DATASET and "
+                "PERSONA_BIGQUERY_LOCATION."
+            )
+        table = re.search(r"\btable:?\s+`?([\w.:-]+)", message, re.IGNORECASE)
+        name = table.group(1) if table else f"in {dataset}"
+        return (
+            f"A BigQuery table is missing ({name}). Run `persona-bot warehouse init`, then "
+            "`persona-bot warehouse load DIR`."
+        )
+    if isinstance(exc, gexc.BadRequest):
+        return f"BigQuery rejected the {what} request: {_one_line(message)}"
+    if isinstance(exc, gexc.ServerError):
+        return f"BigQuery is unavailable right now (HTTP {exc.code}); try again in a minute."
+    return f"The BigQuery {what} request failed (HTTP {exc.code}): {_one_line(message)}"
+
+
+# --- rows ----------------------------------------------------------------------------------------------------------
+
+
+def _segment(row: Mapping[str, Any]) -> SegmentInfo:
+    return SegmentInfo(
+        id=row["segment_id"],
+        name=row["name"],
+        description=row["description"] or "",
+        size=row["size"],
+        aliases=list(row["aliases"] or []),
+    )
+
+
+def _app(row: Mapping[str, Any]) -> CatalogApp:
+    return CatalogApp(
+        app_id=row["app_id"], name=row["name"], category=row["category"], aliases=list(row["aliases"] or []),
+        reach=row["reach"],
+    )
+
+
+def _dataset_rows(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
+    """The dataset as rows per table; bucket order is the position in the file, as in the DuckDB warehouse."""
+    return {
+        "apps": [
+            {"app_id": a.app_id, "name": a.name, "category": a.category, "aliases": a.aliases, "reach": a.reach}
+            for a in dataset.apps
+        ],
+        "app_audience": [
+            {"app_id": r.app_id, "dimension": r.dimension, "bucket": r.bucket, "share": r.share, "ord": i}
+            for i, r in enumerate(dataset.audience)
+        ],
+        "population": [
+            {"dimension": r.dimension, "bucket": r.bucket, "share": r.share, "ord": i}
+            for i, r in enumerate(dataset.population)
+        ],
+        "segments": [
+            {"segment_id": s.id, "name": s.name, "description": s.description, "size": s.size, "aliases": s.aliases}
+            for s in dataset.segments
+        ],
+        "segment_apps": [
+            {"segment_id": r.segment_id, "app_id": r.app_id, "confidence": r.confidence}
+            for r in dataset.segment_apps
+        ],
+    }
+
+
+def _ndjson(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+
+
+def normalize_query(text: str) -> str:
+    """How typed text is compared with names: NFKC (full-width to half-width), lowercase, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())[:MAX_QUERY_CHARS]
+
+
+def closeness(query: str, name: str) -> float:
+    """How close `query` is to `name` or to any run of as many words in it (0-100): "parnets" ~ "new parents".
+
+    Plain edit similarity per run of words rather than rapidfuzz's partial scorers, which rate any three letters
+    found inside a long name as a near match.
+    """
+    words = name.split()
+    width = max(1, len(query.split()))
+    spans = {" ".join(words[i : i + width]) for i in range(max(1, len(words) - width + 1))}
+    spans.add(name)
+    return max(fuzz.ratio(query, span) for span in spans)
+
+
+# --- the warehouse -------------------------------------------------------------------------------------------------
+
+
+class BigQueryWarehouse(Warehouse):
+    def __init__(
+        self,
+        client: bigquery.Client,
+        dataset: str,
+        *,
+        maximum_bytes_billed: int = DEFAULT_MAXIMUM_BYTES_BILLED,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: Retry | None = None,
+        location: str | None = None,
+        search_ttl: float = DEFAULT_SEARCH_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        """`dataset` is "project.dataset" or a dataset of the client's project; it comes from configuration."""
+        self._client = client
+        self.project, self.dataset_id = qualified_dataset(dataset, client.project)
+        self.dataset = f"{self.project}.{self.dataset_id}"
+        self.location = location or client.location
+        self.maximum_bytes_billed = int(maximum_bytes_billed)
+        self.timeout = float(timeout)
+        self.load_timeout = max(self.timeout, MIN_LOAD_TIMEOUT)
+        # Transient failures (HTTP 429/500/503, dropped connections) are retried within the same time budget as
+        # the query itself; anything else (bad SQL, permission, not found) fails at once.
+        self._retry = retry or Retry(
+            predicate=if_transient_error, initial=0.5, maximum=5.0, multiplier=2.0, timeout=self.timeout
+        )
+        # The client's default job retry keeps re-running failed jobs for up to 40 minutes; bound it.
+        self._job_retry = DEFAULT_JOB_RETRY.with_timeout(self.timeout)
+        self._dataset_ref = bigquery.DatasetReference(self.project, self.dataset_id)
+        self.search_ttl = search_ttl
+        self._clock = clock
+        self._cache_lock = threading.Lock()
+        self._search_cache: OrderedDict[tuple[str, int], tuple[float, list[SegmentInfo]]] = OrderedDict()
+        self._index: tuple[float, list[SegmentInfo]] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BigQueryWarehouse:
+        """A warehouse on the configured dataset, with Google's usual credentials (ADC or a service account)."""
+        if not settings.bigquery_dataset:
+            raise WarehouseError("PERSONA_WAREHOUSE=bigquery needs PERSONA_BIGQUERY_DATASET (and usually a project).")
+        try:
+            client = bigquery.Client(project=settings.bigquery_project, location=settings.bigquery_location)
+        except google.auth.exceptions.GoogleAuthError as exc:
+            raise WarehouseError(
+                describe_error(
+                    exc, what="connect", dataset=settings.bigquery_dataset, location=settings.bigquery_location,
+                    maximum_bytes_billed=settings.bigquery_max_bytes_billed, timeout=settings.bigquery_timeout,
+                )
+            ) from None
+        except OSError:
+            # Raised by the client when neither the settings nor the credentials name a project.
+            raise WarehouseError(
+                "No Google Cloud project for BigQuery: set PERSONA_BIGQUERY_PROJECT."
+            ) from None
+        return cls(
+            client,
+            settings.bigquery_dataset,
+            maximum_bytes_billed=settings.bigquery_max_bytes_billed,
+            timeout=settings.bigquery_timeout,
+            location=settings.bigquery_location,
+        )
+
+    # --- plumbing ---
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except WarehouseError:
+            raise
+        except (gexc.GoogleAPICallError, gexc.RetryError, google.auth.exceptions.GoogleAuthError,
+                requests.RequestException, TimeoutError) as exc:
+            # Operators get the server's words in the log; the user gets one friendly line.
+            log.warning("BigQuery %s failed: %s: %s", what, type(exc).__name__, _one_line(str(exc), 500))
+            raise WarehouseError(
+                describe_error(
+                    exc, what=what, dataset=self.dataset, location=self.location,
+                    maximum_bytes_billed=self.maximum_bytes_billed, timeout=self.timeout,
+                )
+            ) from None
+
+    def _job_config(
+        self, params: Sequence[Any], *, name: str, timeout: float, dry_run: bool = False
+    ) -> bigquery.QueryJobConfig:
+        return bigquery.QueryJobConfig(
+            query_parameters=list(params),
+            default_dataset=self._dataset_ref,
+            maximum_bytes_billed=self.maximum_bytes_billed,
+            # The server cancels the job too, so an abandoned query stops costing.
+            job_timeout_ms=int(timeout * 1000),
+            dry_run=dry_run,
+            use_query_cache=not dry_run,
+            labels={"app": "persona-bot", "query": name},
+        )
+
+    def _start(
+        self, name: str, sql: str, params: Sequence[Any] = (), *, dry_run: bool = False, timeout: float | None = None
+    ) -> bigquery.QueryJob:
+        return self._client.query(
+            sql,
+            job_config=self._job_config(params, name=name, timeout=timeout or self.timeout, dry_run=dry_run),
+            location=self.location,
+            retry=self._retry,
+            timeout=self.timeout,  # of each HTTP request
+            job_retry=self._job_retry,
+        )
+
+    def _rows(self, name: str, sql: str, params: Sequence[Any] = ()) -> list[bigquery.Row]:
+        with self._errors(name):
+            job = self._start(name, sql, params)
+            return list(job.result(timeout=self.timeout, retry=self._retry, job_retry=self._job_retry))
+
+    # --- reads ---
+
+    def list_segments(self) -> list[SegmentSummary]:
+        return [
+            SegmentSummary(
+                **_segment(row).model_dump(), top_apps=list(row["top_apps"] or [])[:TOP_APPS_IN_SUMMARY]
+            )
+            for row in self._rows("list_segments", LIST_SEGMENTS)
+        ]
+
+    def get_segment(self, segment_id: str) -> SegmentInfo | None:
+        rows = self._rows("get_segment", GET_SEGMENT, _segment_param(segment_id))
+        return _segment(rows[0]) if rows else None
+
+    def segment_apps(self, segment_id: str) -> list[SegmentApp]:
+        out: list[SegmentApp] = []
+        for row in self._rows("segment_apps", SEGMENT_APPS, _segment_param(segment_id)):
+            audience: Audience = {}
+            for entry in row["audience"] or []:
+                audience.setdefault(entry["dimension"], {})[entry["bucket"]] = float(entry["share"])
+            out.append(SegmentApp(app=_app(row), confidence=float(row["confidence"]), audience=audience))
+        return out
+
+    def catalog(self) -> list[CatalogApp]:
+        return [_app(row) for row in self._rows("catalog", CATALOG)]
+
+    def audience(self, app_ids: list[str]) -> dict[str, Audience]:
+        if not app_ids:
+            return {}
+        rows = self._rows(
+            "audience", AUDIENCE, [bigquery.ArrayQueryParameter("app_ids", "STRING", list(app_ids))]
+        )
+        out: dict[str, Audience] = {}
+        for row in rows:
+            out.setdefault(row["app_id"], {}).setdefault(row["dimension"], {})[row["bucket"]] = float(row["share"])
+        return out
+
+    def population(self) -> Audience:
+        out: Audience = {}
+        for row in self._rows("population", POPULATION):
+            out.setdefault(row["dimension"], {})[row["bucket"]] = float(row["share"])
+        return out
+
+    # --- typeahead ---
+
+    def _segment_index(self) -> list[SegmentInfo]:
+        now = self._clock()
+        with self._cache_lock:
+            if self._index is not None and now - self._index[0] < self.search_ttl:
+                return self._index[1]
+        segments = [_segment(row) for row in self._rows("segment_index", SEGMENT_INDEX)]
+        with self._cache_lock:
+            self._index = (now, segments)
+        return segments
+
+    def search_segments(self, query: str, limit: int = 10) -> list[SegmentInfo]:
+        """Segments whose id, name or alias matches what is typed: exact, prefix, fragment, then close spellings.
+
+        Results are cached in-process for `search_ttl` seconds; a load clears the cache.
+        """
+        q = normalize_query(query)
+        limit = max(1, min(int(limit), MAX_SEARCH_LIMIT))
+        key = (q, limit)
+        now = self._clock()
+        with self._cache_lock:
+            hit = self._search_cache.get(key)
+            if hit is not None and now - hit[0] < self.search_ttl:
+                self._search_cache.move_to_end(key)
+                return list(hit[1])
+        if not q:
+            found = self._segment_index()[:limit]
+        else:
+            rows = self._rows(
+                "search_segments",
+                SEARCH_SEGMENTS,
+                [
+                    bigquery.ScalarQueryParameter("q", "STRING", q),
+                    bigquery.ScalarQueryParameter("limit", "INT64", limit),
+                ],
+            )
+            found = [_segment(row) for row in rows]
+            if len(found) < limit:
+                found += self._fuzzy(q, limit - len(found), exclude={s.id for s in found})
+        with self._cache_lock:
+            self._search_cache[key] = (now, found)
+            self._search_cache.move_to_end(key)
+            while len(self._search_cache) > SEARCH_CACHE_SIZE:
+                self._search_cache.popitem(last=False)
+        return list(found)
+
+    def _fuzzy(self, q: str, limit: int, exclude: set[str]) -> list[SegmentInfo]:
+        # Typos never match a prefix or fragment server-side; the segment list is small and cached, so close
+        # spellings are found here rather than with a per-keystroke scan in SQL.
+        if len(q) < 3:
+            return []
+        scored: list[tuple[float, SegmentInfo]] = []
+        for seg in self._segment_index():
+            if seg.id in exclude:
+                continue
+            score = max(closeness(q, normalize_query(n)) for n in (seg.name, *seg.aliases))
+            if score >= FUZZY_CUTOFF:
+                scored.append((score, seg))
+        scored.sort(key=lambda pair: (-pair[0], pair[1].name, pair[1].id))
+        return [seg for _, seg in scored[:limit]]
+
+    def clear_cache(self) -> None:
+        with self._cache_lock:
+            self._search_cache.clear()
+            self._index = None
+
+    # --- tables and loading ---
+
+    def _table(self, name: str) -> str:
+        # Only names from TABLES or generated staging names reach here, inside validated project/dataset.
+        return f"`{self.dataset}.{name}`"
+
+    def _ddl(self) -> str:
+        return schema_sql().replace("{dataset}", self.dataset)
+
+    def _script(self, what: str, sql: str, timeout: float | None = None) -> None:
+        job = self._start(what, sql, timeout=timeout)
+        job.result(timeout=timeout or self.timeout, retry=self._retry, job_retry=self._job_retry)
+
+    def _ensure_dataset(self) -> None:
+        try:
+            self._client.get_dataset(self._dataset_ref, retry=self._retry, timeout=self.timeout)
+        except gexc.NotFound:
+            ds = bigquery.Dataset(self._dataset_ref)
+            if self.location:
+                ds.location = self.location
+            self._client.create_dataset(ds, exists_ok=True, retry=self._retry, timeout=self.timeout)
+
+    def init_tables(self) -> None:
+        """Create the dataset (when missing) and the tables (CREATE TABLE IF NOT EXISTS); safe to repeat."""
+        with self._errors("init"):
+            self._ensure_dataset()
+            self._script("init", self._ddl())
+
+    def load(self, dataset: Dataset) -> None:
+        """Replace the content of all tables with `dataset` (already validated by `read_dataset`).
+
+        Each table is staged with a load job, the staged row counts are checked, then one transaction empties the
+        live tables and copies the staged rows in. A failure at any step before the commit leaves the live tables
+        as they were.
+        """
+        rows = _dataset_rows(dataset)
+        suffix = uuid.uuid4().hex[:12]
+        staging = {t: f"{t}__staging_{suffix}" for t in TABLES}
+        with self._errors("load"):
+            self._ensure_dataset()
+            try:
+                self._script("load", self._ddl() + "\n" + self._staging_ddl(staging))
+                self._stage(rows, staging)
+                self._script("load", self._swap_sql(staging), timeout=self.load_timeout)
+            finally:
+                self._drop(staging.values())
+        self.clear_cache()
+
+    def _staging_ddl(self, staging: Mapping[str, str]) -> str:
+        return "\n".join(
+            f"CREATE OR REPLACE TABLE {self._table(stage)} LIKE {self._table(table)} "
+            f"OPTIONS (expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), "
+            f"INTERVAL {STAGING_EXPIRATION_HOURS} HOUR));"
+            for table, stage in staging.items()
+        )
+
+    def _stage(self, rows: Mapping[str, list[dict[str, Any]]], staging: Mapping[str, str]) -> None:
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            labels={"app": "persona-bot", "query": "load"},
+        )
+        jobs: dict[str, bigquery.LoadJob] = {}
+        for table, table_rows in rows.items():
+            if not table_rows:
+                continue  # the staging table is already empty
+            # No `size`: a resumable upload, which also streams large tables in chunks.
+            jobs[table] = self._client.load_table_from_file(
+                io.BytesIO(_ndjson(table_rows)),
+                bigquery.TableReference(self._dataset_ref, staging[table]),
+                job_config=config,
+                location=self.location,
+                timeout=self.timeout,
+            )
+        # All load jobs run concurrently on the server; wait for each.
+        for table, job in jobs.items():
+            job.result(timeout=self.load_timeout, retry=self._retry)
+            if job.output_rows != len(rows[table]):
+                raise WarehouseError(
+                    f"Loading {table} into BigQuery staged {job.output_rows} of {len(rows[table])} rows; "
+                    "nothing was changed."
+                )
+
+    def _swap_sql(self, staging: Mapping[str, str]) -> str:
+        # Without an exception handler, BigQuery rolls the whole transaction back when any statement fails.
+        lines = ["BEGIN TRANSACTION;"]
+        for table, stage in staging.items():
+            cols = ", ".join(COLUMNS[table])
+            lines.append(f"DELETE FROM {self._table(table)} WHERE TRUE;")
+            lines.append(f"INSERT INTO {self._table(table)} ({cols}) SELECT {cols} FROM {self._table(stage)};")
+        lines.append("COMMIT TRANSACTION;")
+        return "\n".join(lines)
+
+    def _drop(self, tables: Iterable[str]) -> None:
+        for name in tables:
+            try:
+                self._client.delete_table(
+                    bigquery.TableReference(self._dataset_ref, name),
+                    not_found_ok=True,
+                    retry=self._retry,
+                    timeout=self.timeout,
+                )
+            except (gexc.GoogleAPICallError, gexc.RetryError, requests.RequestException) as exc:
+                # Harmless: staging tables expire by themselves.
+                log.warning("Could not drop the staging table %s: %s", name, _one_line(str(exc)))
+
+    # --- cost ---
+
+    def dry_run_estimates(self) -> list[tuple[str, int]]:
+        """Bytes each of the bot's queries would process, from BigQuery's dry run (nothing is billed)."""
+        out: list[tuple[str, int]] = []
+        with self._errors("check"):
+            for name, (sql, params) in QUERIES.items():
+                job = self._start(name, sql, params(), dry_run=True)
+                out.append((name, int(job.total_bytes_processed or 0)))
+        return out
+
+    def close(self) -> None:
+        self._client.close()
