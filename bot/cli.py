@@ -61,13 +61,17 @@ def cmd_segments(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.generation import Generator
     from bot.service import PersonaService
 
     service = PersonaService.from_settings(settings)
     if args.segment is not None:
-        result = service.persona(segment=args.segment, lang=args.lang)
+        grounding = service.ground_segment(service.find_segment(args.segment))
     else:
-        result = service.persona(apps_text=_read_arg(args.apps), lang=args.lang)
+        grounding = service.ground_apps(_read_arg(args.apps))
+    # Through the cache: with REDIS_URL a second identical run is a hit (meta.cached) and costs no LLM call.
+    generator = Generator.from_settings(settings, service, announce=False)
+    result = generator.generate(service.prepare(grounding, args.lang), refresh=args.refresh)
     if args.format == "json":
         _print_json(result.model_dump(mode="json"))
     elif args.format == "blocks":
@@ -176,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--apps", metavar="TEXT", help='pasted app list, e.g. "小红书 0.92, Keep 0.85"; - reads stdin')
     p.add_argument("--lang", choices=LANGS, default=None, help="output language (default from settings)")
     p.add_argument("--format", choices=["text", "json", "blocks"], default="text")
+    p.add_argument("--refresh", action="store_true", help="bypass the cache and write the persona again")
     p.set_defaults(func=cmd_persona)
 
     p = sub.add_parser("parse-apps", help="show how a pasted app list is understood, as JSON")
@@ -192,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_warehouse_init)
     p = wh.add_parser("check", help="check the warehouse answers; dry-run cost estimates on BigQuery")
     p.set_defaults(func=cmd_warehouse_check)
+    from bot.cli_cache import add_cache_commands
+
+    add_cache_commands(sub)
+
     p = sub.add_parser("serve", help="run the Slack app in HTTP mode (production)")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=3000)

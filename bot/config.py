@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(4000, validation_alias="PERSONA_MAX_INPUT_CHARS")
     max_input_apps: int = Field(30, validation_alias="PERSONA_MAX_INPUT_APPS")
 
+    # Shared state for replicas (cache, single-flight, rate limits, persona store); unset means in-process.
+    redis_url: SecretStr | None = Field(None, validation_alias="REDIS_URL")
+    cache_ttl: int = Field(7 * 24 * 3600, validation_alias="PERSONA_CACHE_TTL")
+    store_ttl: int = Field(30 * 24 * 3600, validation_alias="PERSONA_STORE_TTL")
+    generation_lock_ttl: float = Field(15.0, validation_alias="PERSONA_GENERATION_LOCK_TTL")
+    generation_wait: float = Field(120.0, validation_alias="PERSONA_GENERATION_WAIT")
+    # LLM generations per user and per workspace within the window; cache hits are free. 0 turns a limit off.
+    rate_limit_user: int = Field(20, validation_alias="PERSONA_RATE_LIMIT_USER")
+    rate_limit_team: int = Field(200, validation_alias="PERSONA_RATE_LIMIT_TEAM")
+    rate_limit_window: int = Field(3600, validation_alias="PERSONA_RATE_LIMIT_WINDOW")
+
     # Slack. The API URL can point at a local stand-in; nothing else changes.
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")

@@ -112,3 +112,21 @@ def test_bad_input_is_one_line_and_nonzero(env: dict[str, str], args: list[str])
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_second_identical_run_is_a_cache_hit_with_redis(env: dict[str, str], tmp_path: Path) -> None:
+    from tests.redis_server import running_redis
+
+    with running_redis(tmp_path / "redis") as server:
+        shared = {**env, "REDIS_URL": server.url}
+        first = json.loads(run(["persona", "--segment", "seg_003", "--format", "json"], shared).stdout)
+        second = json.loads(run(["persona", "--segment", "seg_003", "--format", "json"], shared).stdout)
+        fresh = json.loads(run(["persona", "--segment", "seg_003", "--format", "json", "--refresh"], shared).stdout)
+        stats = run(["cache", "stats", "--format", "json"], shared)
+    assert first["meta"]["cached"] is False
+    assert second["meta"]["cached"] is True and second["id"] == first["id"]
+    assert fresh["meta"]["cached"] is False and fresh["id"] != first["id"]
+    assert stats.returncode == 0, stats.stderr
+    # Without Redis each run is its own process: nothing is shared, so nothing is a hit.
+    again = json.loads(run(["persona", "--segment", "seg_003", "--format", "json"], env).stdout)
+    assert again["meta"]["cached"] is False

@@ -1,0 +1,217 @@
+"""Generation with a cache in front: cache hit → free; else rate limit → one LLM call per key across replicas.
+
+`Generator.generate` is what the Slack app and the CLI call instead of `PersonaService.write`. With REDIS_URL the
+cache, the single-flight locks and the rate-limit counters are shared by every replica; without it they are
+in-process, which is right for one process and said once at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from bot.cache import CacheStats, MemoryCache, PersonaCache, RedisCache, fingerprint, followup_key, persona_key
+from bot.config import Settings
+from bot.models import PersonaResult
+from bot.rate_limit import RateLimiter
+from bot.redis_conn import RedisOptions, ResilientRedis, shared_redis
+from bot.service import PersonaService, PreparedPersona
+from bot.single_flight import SingleFlight
+from prompts import FOLLOWUP_PROMPT_VERSION, PERSONA_PROMPT_VERSION
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+# An offline draft written because the LLM failed is shared with requests waiting on the same generation, but kept
+# only briefly: the next request after that should try the LLM again.
+DEGRADED_TTL = 120
+
+
+class Generator:
+    def __init__(
+        self,
+        service: PersonaService,
+        cache: PersonaCache,
+        single_flight: SingleFlight,
+        rate_limiter: RateLimiter | None = None,
+        *,
+        backend: str = "in-process",
+    ):
+        self.service = service
+        self.cache = cache
+        self.single_flight = single_flight
+        self.rate_limiter = rate_limiter
+        # For operators and the start-up log: "in-process" or the Redis URL without its password.
+        self.backend = backend
+
+    @classmethod
+    def build(cls, service: PersonaService, options: RedisOptions, *, redis: ResilientRedis | None = None) -> Generator:
+        """Redis-backed parts when `options.url` is set (or `redis` is given), in-process ones otherwise."""
+        if redis is None and options.url:
+            redis = shared_redis(options.url)
+        limiter_args = {
+            "per_user": options.rate_limit_user,
+            "per_team": options.rate_limit_team,
+            "window": options.rate_limit_window,
+        }
+        flight_args = {"lock_ttl": options.lock_ttl, "wait_timeout": options.wait_timeout}
+        if redis is None:
+            return cls(
+                service,
+                MemoryCache(options.cache_ttl),
+                SingleFlight(None, **flight_args),
+                RateLimiter(None, **limiter_args),
+            )
+        return cls(
+            service,
+            RedisCache(redis, options.cache_ttl),
+            SingleFlight(redis, **flight_args),
+            RateLimiter(redis, **limiter_args),
+            backend=redis.display_url,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, service: PersonaService, *, announce: bool = True) -> Generator:
+        """`announce=False` keeps one-shot commands quiet; the bot says once at start what it shares through."""
+        options = RedisOptions.from_settings(settings)
+        generator = cls.build(service, options)
+        if not options.url:
+            if announce:
+                log.warning("REDIS_URL not set: cache, single-flight and persona store are in-process")
+            return generator
+        redis = shared_redis(options.url)
+        # A ping at start puts an unreachable Redis in the log now rather than at the first user's request.
+        if redis.ping() and announce:
+            log.info("Cache, single-flight, rate limits and persona store use Redis at %s", redis.display_url)
+        return generator
+
+    # --- personas ---------------------------------------------------------------------------------------------
+
+    def key_for(self, prepared: PreparedPersona) -> str:
+        return persona_key(
+            fingerprint(
+                prepared,
+                model=self.service.writer.model_name,
+                prompt_version=PERSONA_PROMPT_VERSION,
+                lang=prepared.request.lang,
+            )
+        )
+
+    def generate(
+        self,
+        prepared: PreparedPersona,
+        *,
+        refresh: bool = False,
+        user_id: str | None = None,
+        team_id: str | None = None,
+    ) -> PersonaResult:
+        """The persona for `prepared`: from the cache (meta.cached), or written once however many ask at once.
+
+        `refresh` (Regenerate) skips the cache and replaces the entry. Only generations count against the rate
+        limits, and only when a user or workspace is given.
+        """
+        key = self.key_for(prepared)
+        if not refresh:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        self._check_rate(user_id, team_id)
+        started = datetime.now(UTC)
+        written: list[PersonaResult] = []
+
+        def compute() -> PersonaResult:
+            result = self.service.write(prepared)
+            self.cache.set(key, result, DEGRADED_TTL if self._degraded(result) else None)
+            written.append(result)
+            return result
+
+        def lookup() -> PersonaResult | None:
+            found = self.cache.get(key, count=False)
+            # Regenerate must not settle for the entry it is replacing.
+            if found is None or (refresh and found.meta.generated_at < started):
+                return None
+            return found
+
+        result = self.single_flight.run(key, compute, lookup=lookup)
+        if written:
+            return result
+        # Written for another request (here or on another replica): to this one it is a cached persona.
+        return result.model_copy(update={"meta": result.meta.model_copy(update={"cached": True})})
+
+    def __call__(self, prepared: PreparedPersona, refresh: bool = False) -> PersonaResult:
+        """The `generate(prepared, refresh=…)` callable `SlackFlows` takes."""
+        return self.generate(prepared, refresh=refresh)
+
+    # --- follow-ups -------------------------------------------------------------------------------------------
+
+    def followup_key(self, result: PersonaResult, kind: str, product: str | None = None) -> str:
+        return followup_key(
+            result.id, kind, product, model=self.service.writer.model_name, prompt_version=FOLLOWUP_PROMPT_VERSION
+        )
+
+    def followup(
+        self,
+        key: str,
+        model: type[M],
+        compute: Callable[[], M],
+        *,
+        refresh: bool = False,
+        user_id: str | None = None,
+        team_id: str | None = None,
+    ) -> M:
+        """A cached follow-up analysis (any pydantic model; a `cached` field is set on hits), made once per key."""
+        if not refresh:
+            hit = self._load(key, model)
+            if hit is not None:
+                return _mark_cached(hit)
+        self._check_rate(user_id, team_id)
+        made: list[M] = []
+
+        def compute_and_store() -> M:
+            value = compute()
+            degraded = getattr(value, "note", None) is not None
+            self.cache.set_json(key, value.model_dump_json(), DEGRADED_TTL if degraded else None)
+            made.append(value)
+            return value
+
+        value = self.single_flight.run(key, compute_and_store, lookup=lambda: self._load(key, model))
+        return value if made else _mark_cached(value)
+
+    def _load(self, key: str, model: type[M]) -> M | None:
+        raw = self.cache.get_json(key)
+        if raw is None:
+            return None
+        try:
+            return model.model_validate_json(raw)
+        except ValueError:
+            log.warning("Ignoring an unreadable follow-up cache entry %s", key)
+            return None
+
+    # --- operators --------------------------------------------------------------------------------------------
+
+    def stats(self) -> CacheStats:
+        return self.cache.stats()
+
+    def clear(self) -> int:
+        return self.cache.clear()
+
+    # --- internals --------------------------------------------------------------------------------------------
+
+    def _check_rate(self, user_id: str | None, team_id: str | None) -> None:
+        # The limits protect the LLM budget: the offline writer costs nothing.
+        if self.rate_limiter is not None and self.service.writer.kind == "llm":
+            self.rate_limiter.check(user_id, team_id)
+
+    def _degraded(self, result: PersonaResult) -> bool:
+        return result.meta.note is not None or (self.service.writer.kind == "llm" and result.meta.writer != "llm")
+
+
+def _mark_cached(value: M) -> M:
+    if "cached" in type(value).model_fields:
+        return value.model_copy(update={"cached": True})
+    return value
