@@ -210,7 +210,7 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
     bottom.append(_apps_block(result.apps, lang))
     bottom.append({"type": "divider", "block_id": "persona_divider_footer"})
     bottom.append(_context(_footer(result, cached_ago), "persona_footer"))
-    bottom.extend(_action_blocks(result.id, lang, ephemeral=ephemeral))
+    bottom.extend(_action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or ""))))
 
     # The profile gets whatever the rest leaves under the message-wide ceiling, shared fairly between fields.
     heads = [f"*{t(f'field.{field}', lang)}*\n" for field in PROFILE_FIELDS]
@@ -268,7 +268,7 @@ def _footer(result: PersonaResult, cached_ago: str | None) -> list[str]:
     return parts
 
 
-def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool) -> list[Block]:
+def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = False) -> list[Block]:
     # Buttons carry only the persona id: handlers load the persona from the store, never trust payload text.
     follow_ups = [
         _button(t("btn.partnership", lang), "persona_partnership", persona_id, style="primary"),
@@ -276,7 +276,11 @@ def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool) -> list[Block
     ]
     if ephemeral:
         follow_ups.append(_button(t("btn.share", lang), "persona_share", persona_id))
-    follow_ups.append(_button(t("btn.regenerate", lang), "persona_regenerate", persona_id))
+    # A card with a note fell back to the offline draft: "Retry" says what the click is for (it regenerates).
+    if retry:
+        follow_ups.append(_button(t("btn.retry", lang), "persona_retry", persona_id))
+    else:
+        follow_ups.append(_button(t("btn.regenerate", lang), "persona_regenerate", persona_id))
     feedback = [
         _button(t("btn.feedback_up", lang), "persona_feedback_up", persona_id),
         _button(t("btn.feedback_down", lang), "persona_feedback_down", persona_id),

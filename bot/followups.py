@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.config import Settings
 from bot.errors import LLMError
 from bot.models import Grounding, PersonaResult, WriterRequest
-from bot.offline_writer import OfflineWriter
+from bot.offline_writer import competitor_analysis, partnership_ideas
 from bot.postprocess import clean_text
 from bot.prompting import data_json
 from bot.warehouse import Warehouse
@@ -73,7 +73,6 @@ class FollowUpService:
         self.warehouse = warehouse
         # An OpenAIWriter (anything with complete_json), or None for the offline writer only.
         self.llm = llm
-        self.offline = OfflineWriter()
 
     def competing_apps(self, result: PersonaResult) -> dict[str, list[str]]:
         """Catalog apps in the same categories as the persona's apps, strongest categories first."""
@@ -92,7 +91,7 @@ class FollowUpService:
     def partnership(self, result: PersonaResult) -> FollowUpReport:
         request = _writer_request(result)
         prompt = Template(load_template("partnership.v1.txt")).substitute(data=_persona_data(result))
-        offline = _lines(self.offline.partnership_ideas(request))
+        offline = _lines(partnership_ideas(request))
         return self._run("partnership", result, prompt, offline)
 
     def competitors(self, result: PersonaResult, product: str) -> FollowUpReport:
@@ -103,7 +102,7 @@ class FollowUpService:
         prompt = Template(load_template("competitor.v1.txt")).substitute(
             product=data_json(product), competitors=data_json(competing), data=_persona_data(result)
         )
-        offline = _lines(self.offline.competitor_analysis(request, product, names))
+        offline = _lines(competitor_analysis(request, product, names))
         return self._run("competitor", result, prompt, offline, product=product)
 
     def _run(self, kind: Literal["partnership", "competitor"], result: PersonaResult, prompt: str,

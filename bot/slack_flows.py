@@ -21,7 +21,7 @@ from bot.export import persona_csv, persona_markdown
 from bot.followups import FollowUpService
 from bot.i18n import t
 from bot.models import PersonaResult
-from bot.parsing import looks_like_app_list
+from bot.parsing import looks_like_app_list, parse_app_list
 from bot.service import PersonaService
 from bot.slack_surfaces import MessageSurface, ResponseUrlSurface, Surface, SurfaceError
 from bot.store import Feedback, PersonaRequest, PersonaStore, StoredPersona
@@ -72,7 +72,9 @@ class SlackFlows:
         text = text.strip()
         if not text or text.casefold() in {"help", "幫助", "帮助", "?"}:
             return None
-        kind = "apps" if looks_like_app_list(text) else "segment"
+        # Text without a single usable name (only scores or punctuation) is a paste that failed, not a segment
+        # name: answering with an example list helps more than "no segment called '0.9, 0.8'".
+        kind = "apps" if not parse_app_list(text).apps or looks_like_app_list(text) else "segment"
         return PersonaRequest(kind=kind, query=text, lang=self.settings.default_lang)
 
     def deliver(self, surface: Surface, request: PersonaRequest, user_id: str, *, refresh: bool = False) -> None:
@@ -160,7 +162,8 @@ class SlackFlows:
             return
         self.deliver(surface, request, user_id)
 
-    def shortcut(self, client: WebClient, *, user_id: str, text: str, channel: str, message_ts: str) -> None:
+    def shortcut(self, client: WebClient, *, user_id: str, text: str, channel: str, message_ts: str,
+                 response_url: str | None = None) -> None:
         lang = self.lang_for(client, user_id)
         request = PersonaRequest(kind="apps", query=text, lang=lang)
         surface = MessageSurface(client, channel, thread_ts=message_ts)
@@ -168,15 +171,34 @@ class SlackFlows:
             surface.show(cards.working_message(lang))
         except SurfaceError as exc:
             # The app cannot post there (e.g. a private channel it is not in): tell the user privately.
-            self._ephemeral(client, channel, user_id, t("msg.cannot_post_here", lang, error=exc.error))
+            self._notice(client, {"channel": channel, "ephemeral": True, "response_url": response_url}, user_id,
+                         t("msg.cannot_post_here", lang, error=exc.error))
             return
         self.deliver(surface, request, user_id)
 
-    def _ephemeral(self, client: WebClient, channel: str, user_id: str, text: str) -> None:
+    def _ephemeral(self, client: WebClient, channel: str, user_id: str, text: str,
+                   thread_ts: str | None = None) -> bool:
         try:
-            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            client.chat_postEphemeral(channel=channel, user=user_id, text=text, thread_ts=thread_ts)
         except SlackApiError as exc:
             log.warning("ephemeral_failed", extra={"error": exc.response.get("error")})
+            return False
+        return True
+
+    def _notice(self, client: WebClient, where: dict[str, Any], user_id: str, text: str) -> None:
+        """A short private note next to what was clicked.
+
+        The response_url reaches the user wherever the click happened; chat.postEphemeral needs a channel the
+        app may post in, which a private channel it is not a member of is not.
+        """
+        if where.get("response_url"):
+            try:
+                ResponseUrlSurface(str(where["response_url"])).add({"text": text})
+                return
+            except Exception:
+                log.warning("response_url_notice_failed", exc_info=True)
+        if where.get("channel"):
+            self._ephemeral(client, str(where["channel"]), user_id, text)
 
     # --- buttons on a card ------------------------------------------------------------------------------------
 
@@ -192,24 +214,25 @@ class SlackFlows:
         return MessageSurface(client, where["channel"], thread_ts=where.get("thread_ts") or where["ts"])
 
     def expired(self, client: WebClient, where: dict[str, Any], user_id: str) -> None:
-        lang = self.quick_lang(user_id)
-        self.card_surface(client, where, replace=False).add(cards.error_message(t("msg.expired", lang), lang))
+        # Only the user who clicked needs to know, not everyone in the card's thread.
+        self._notice(client, where, user_id, t("msg.expired", self.quick_lang(user_id)))
 
     def share(self, client: WebClient, *, persona_id: str, user_id: str, channel: str, response_url: str) -> None:
         stored = self.stored(persona_id)
         lang = stored.request.lang if stored else self.quick_lang(user_id)
-        ephemeral = ResponseUrlSurface(response_url)
-        if stored is None:
-            ephemeral.add(cards.error_message(t("msg.expired", lang), lang))
-            return
+        reply: dict[str, Any] = {"text": t("msg.expired", lang)}
+        if stored is not None:
+            try:
+                client.chat_postMessage(channel=channel, **self._card(stored.result, ephemeral=False))
+                reply = {"text": t("msg.shared", lang, channel=channel)}
+            except SlackApiError as exc:
+                error = str(exc.response.get("error", ""))
+                key = SHARE_REFUSALS.get(error, "msg.share_failed")
+                reply = cards.error_message(t(key, lang, error=error), lang)
         try:
-            client.chat_postMessage(channel=channel, **self._card(stored.result, ephemeral=False))
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", ""))
-            key = SHARE_REFUSALS.get(error, "msg.share_failed")
-            ephemeral.add(cards.error_message(t(key, lang, error=error), lang))
-            return
-        ephemeral.add({"text": t("msg.shared", lang, channel=channel)})
+            ResponseUrlSurface(response_url).add(reply)
+        except SurfaceError as exc:
+            log.warning("share_reply_failed", extra={"error": exc.error})
 
     def followup(self, client: WebClient, *, kind: str, persona_id: str, user_id: str, where: dict[str, Any],
                  product: str | None = None) -> None:
@@ -252,11 +275,14 @@ class SlackFlows:
             return
         self.store.add_feedback(Feedback(persona_id=persona_id, user_id=user_id, vote="up" if vote == "up" else "down"))
         log.info("feedback", extra={"persona_id": persona_id, "user_id": user_id, "vote": vote})
+        thanks = t("msg.feedback_thanks", lang)
         channel = where.get("channel")
-        if channel and not where.get("ephemeral"):
-            self._ephemeral(client, channel, user_id, t("msg.feedback_thanks", lang))
-        elif response_url:
-            ResponseUrlSurface(response_url).add({"text": t("msg.feedback_thanks", lang)})
+        # Next to a public card (in its thread, if it is a reply); where that fails, the response_url still works.
+        public = bool(channel and not where.get("ephemeral"))
+        if public and self._ephemeral(client, str(channel), user_id, thanks, thread_ts=where.get("thread_ts")):
+            return
+        if response_url:
+            ResponseUrlSurface(response_url).add({"text": thanks})
 
     def export(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
         stored = self.stored(persona_id)
@@ -264,28 +290,38 @@ class SlackFlows:
             self.expired(client, where, user_id)
             return
         lang = stored.request.lang
-        result = stored.result
-        if where.get("ephemeral") or not where.get("ts"):
-            # An ephemeral card has no thread; the files go to the user's DM with the app instead.
-            channel = client.conversations_open(users=user_id)["channel"]["id"]
-            thread_ts = None
-        else:
-            channel, thread_ts = where["channel"], where.get("thread_ts") or where["ts"]
+        public = bool(not where.get("ephemeral") and where.get("ts"))
         try:
-            client.files_upload_v2(
-                channel=channel,
-                thread_ts=thread_ts,
-                initial_comment=t("export.comment", lang),
-                file_uploads=[
-                    {"content": persona_markdown(result), "filename": f"persona-{result.id}.md",
-                     "title": t("export.markdown", lang)},
-                    {"content": persona_csv(result), "filename": f"persona-{result.id}.csv",
-                     "title": t("export.csv", lang)},
-                ],
-            )
+            if public:
+                try:
+                    self._upload(client, stored.result, lang, where["channel"], where.get("thread_ts") or where["ts"])
+                    return
+                except SlackApiError as exc:
+                    # Sharing files needs membership (chat:write.public covers messages only), e.g. a card shared
+                    # to a channel the app never joined: the user's DM still works.
+                    log.warning("export_in_thread_failed", extra={"error": exc.response.get("error")})
+            # An ephemeral card has no thread; the files go to the user's DM with the app instead.
+            dm = client.conversations_open(users=user_id)["channel"]["id"]
+            self._upload(client, stored.result, lang, dm, None)
+            if public:
+                self._notice(client, where, user_id, t("export.failed", lang))
         except SlackApiError as exc:
             log.warning("export_failed", extra={"error": exc.response.get("error")})
-            self._ephemeral(client, where.get("channel") or channel, user_id, t("export.failed", lang))
+            self._notice(client, where, user_id, t("export.failed", lang))
+
+    @staticmethod
+    def _upload(client: WebClient, result: PersonaResult, lang: Lang, channel: str, thread_ts: str | None) -> None:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            initial_comment=t("export.comment", lang),
+            file_uploads=[
+                {"content": persona_markdown(result), "filename": f"persona-{result.id}.md",
+                 "title": t("export.markdown", lang)},
+                {"content": persona_csv(result), "filename": f"persona-{result.id}.csv",
+                 "title": t("export.csv", lang)},
+            ],
+        )
 
     # --- modals and App Home ----------------------------------------------------------------------------------
 
@@ -293,13 +329,24 @@ class SlackFlows:
                            response_url: str | None) -> None:
         lang = self.quick_lang(user_id)
         meta = json.dumps({"channel": channel, "response_url": response_url})
-        client.views_open(trigger_id=trigger_id, view=views.persona_modal(lang, private_metadata=meta))
+        where = {"channel": channel, "ephemeral": True, "response_url": response_url}
+        self._open_modal(client, trigger_id, views.persona_modal(lang, private_metadata=meta), where, user_id)
 
     def open_competitor_modal(self, client: WebClient, *, trigger_id: str, persona_id: str, user_id: str,
                               where: dict[str, Any]) -> None:
         lang = self.quick_lang(user_id)
         meta = json.dumps({"persona_id": persona_id, "where": where})
-        client.views_open(trigger_id=trigger_id, view=views.competitor_modal(lang, private_metadata=meta))
+        self._open_modal(client, trigger_id, views.competitor_modal(lang, private_metadata=meta), where, user_id)
+
+    def _open_modal(self, client: WebClient, trigger_id: str, view: dict[str, Any], where: dict[str, Any],
+                    user_id: str) -> None:
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            # Mostly expired_trigger_id: the click waited more than Slack's 3 s for a free worker.
+            log.warning("views_open_failed", extra={"error": exc.response.get("error")})
+            lang = self.quick_lang(user_id)
+            self._notice(client, where, user_id, t("msg.unexpected", lang))
 
     def persona_from_modal(self, client: WebClient, *, user_id: str, segment_id: str | None, apps_text: str | None,
                            lang: str | None, private_metadata: str) -> None:
@@ -311,13 +358,18 @@ class SlackFlows:
             request = PersonaRequest(kind="segment", query=segment_id, lang=chosen)
         else:
             request = PersonaRequest(kind="apps", query=apps_text or "", lang=chosen)
-        if meta.get("response_url"):
-            surface: Surface = ResponseUrlSurface(str(meta["response_url"]))
-        else:
-            # Opened from App Home: there is no channel, so the card goes to the user's DM with the app.
-            dm = client.conversations_open(users=user_id)["channel"]["id"]
-            surface = MessageSurface(client, dm)
-        surface.show(cards.working_message(chosen))
+        try:
+            if meta.get("response_url"):
+                surface: Surface = ResponseUrlSurface(str(meta["response_url"]))
+            else:
+                # Opened from App Home: there is no channel, so the card goes to the user's DM with the app.
+                dm = client.conversations_open(users=user_id)["channel"]["id"]
+                surface = MessageSurface(client, dm)
+            surface.show(cards.working_message(chosen))
+        except (SurfaceError, SlackApiError) as exc:
+            # The modal is closed by now and there is nowhere else to answer; the log says why.
+            log.warning("modal_answer_failed", extra={"error": getattr(exc, "error", None) or str(exc)})
+            return
         self.deliver(surface, request, user_id)
 
     def competitor_from_modal(self, client: WebClient, *, user_id: str, product: str, private_metadata: str) -> None:
@@ -327,7 +379,11 @@ class SlackFlows:
 
     def publish_home(self, client: WebClient, *, user_id: str) -> None:
         lang = self.lang_for(client, user_id)
-        client.views_publish(user_id=user_id, view=views.home_view(lang, self.store.recent(user_id)))
+        try:
+            client.views_publish(user_id=user_id, view=views.home_view(lang, self.store.recent(user_id)))
+        except SlackApiError as exc:
+            # The tab keeps showing the last view it got; nothing to tell the user beyond that.
+            log.warning("views_publish_failed", extra={"error": exc.response.get("error")})
 
     def set_lang(self, client: WebClient, *, user_id: str, lang: str) -> None:
         if lang in LANGS:

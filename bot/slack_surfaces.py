@@ -12,6 +12,7 @@ import logging
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,11 @@ class ResponseUrlSurface:
         self._send({**payload, "response_type": "ephemeral", "replace_original": False})
 
     def _send(self, body: dict[str, Any]) -> None:
-        response = self._hook.send_dict(body)
+        try:
+            response = self._hook.send_dict(body)
+        except OSError as exc:
+            # An unreachable response_url is Slack refusing the message, as far as the caller can tell.
+            raise SurfaceError(f"response_url_unreachable: {type(exc).__name__}") from None
         if response.status_code >= 300:
             raise SurfaceError(f"response_url_{response.status_code}")
 
@@ -68,15 +73,16 @@ class MessageSurface:
     def show(self, payload: dict[str, Any]) -> None:
         if self.ts is None:
             self.ts = self._post(payload)
-        else:
+            return
+        try:
             self.client.chat_update(channel=self.channel, ts=self.ts, **payload)
+        except SlackApiError as exc:
+            raise SurfaceError(str(exc.response.get("error", "unknown_error"))) from None
 
     def add(self, payload: dict[str, Any]) -> None:
         self._post(payload)
 
     def _post(self, payload: dict[str, Any]) -> str:
-        from slack_sdk.errors import SlackApiError
-
         try:
             response = self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, **payload)
         except SlackApiError as exc:

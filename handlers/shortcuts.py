@@ -19,6 +19,7 @@ def register(app: App, flows: SlackFlows) -> None:
         message = body.get("message") or {}
         flows.shortcut(client, user_id=user_id(body), text=str(message.get("text", "")),
                        channel=str((body.get("channel") or {}).get("id", "")),
-                       message_ts=str(message.get("thread_ts") or message.get("ts", "")))
+                       message_ts=str(message.get("thread_ts") or message.get("ts", "")),
+                       response_url=body.get("response_url"))
 
     app.shortcut("persona_from_message")(ack=ack_shortcut, lazy=[persona_from_message])

@@ -1,27 +1,191 @@
 """End to end through the real Bolt app in HTTP mode and the real Slack SDK, against the local Slack stand-in.
 
-Every assertion is on what Slack would receive: payloads at the Web API and at response_urls.
+The app runs as `persona-bot serve` in a subprocess, one per module and configuration. Every assertion is on what
+Slack would receive: payloads at the Web API and at response_urls, and the stand-in's conversation model. Each test
+uses its own user and channel ids so answers still arriving from an earlier test cannot be mistaken for its own.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.blockkit_limits import violations
+from bot.devtools import Call
 from tests.slack_harness import Harness, action_ids, assert_slack_accepts, running_bot
+from tests.support.openai_server import FakeOpenAIServer, Reply
+
+# Harnesses started in this module; after every test, each payload they received is checked against Block Kit limits.
+_HARNESSES: list[Harness] = []
+_CHECKED: dict[int, int] = {}
+_LOG_CHECKED: dict[int, int] = {}
+MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"}
+MODAL_METHODS = {"views.open", "views.push", "views.update"}
+APP_LIST = "小红书 0.92, Keep 0.85, 美团 0.8"
 
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path) -> Iterator[Harness]:
     with running_bot(tmp_path_factory.mktemp("slack"), sample_warehouse_file) as harness:
+        _HARNESSES.append(harness)
         yield harness
+        _HARNESSES.remove(harness)
 
 
-def _card_posts(h: Harness, after: int) -> list[dict]:
-    return [p for p in h.response_posts(after) if "persona_actions" in json.dumps(p.get("blocks", []))]
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def llm_bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
+            llm: FakeOpenAIServer) -> Iterator[Harness]:
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{llm.url}/v1", "PERSONA_LLM_MAX_RETRIES": "0"}
+    with running_bot(tmp_path_factory.mktemp("slack-llm"), sample_warehouse_file, env_extra=env) as harness:
+        _HARNESSES.append(harness)
+        yield harness
+        _HARNESSES.remove(harness)
+
+
+def _payload_problems(call: Call) -> list[str]:
+    params = call.params
+    if call.method in MESSAGE_METHODS:
+        if params.get("delete_original"):
+            return []
+        return violations({"text": params.get("text"), "blocks": _blocks(params)})
+    if call.method in MODAL_METHODS:
+        return violations(_view(params), kind="modal")
+    if call.method == "views.publish":
+        # A Home tab has the modal's block limits but no title; give it one so only the blocks are judged.
+        view = {**_view(params), "type": "modal", "title": {"type": "plain_text", "text": "App Home"}}
+        return violations(view, kind="modal")
+    return []
+
+
+@pytest.fixture(autouse=True)
+def _every_payload_fits() -> Iterator[None]:
+    yield
+    for h in _HARNESSES:
+        calls = h.standin.calls
+        start = _CHECKED.get(id(h), 0)
+        _CHECKED[id(h)] = len(calls)
+        for call in calls[start:]:
+            problems = _payload_problems(call)
+            assert problems == [], f"{call.method}: {json.dumps(problems, ensure_ascii=False)}"
+        assert h.standin.internal_errors == []
+        log = h.logs()
+        new_log, _LOG_CHECKED[id(h)] = log[_LOG_CHECKED.get(id(h), 0):], len(log)
+        assert "Traceback" not in new_log, new_log
+
+
+# --- reading what Slack received ---------------------------------------------------------------------------------
+
+
+def _blocks(params: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = params.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def _view(params: dict[str, Any]) -> dict[str, Any]:
+    view = params.get("view") or {}
+    return json.loads(view) if isinstance(view, str) else view
+
+
+def is_card(params: dict[str, Any]) -> bool:
+    return any(b.get("block_id") == "persona_actions" for b in _blocks(params))
+
+
+def has_block(params: dict[str, Any], block_id: str) -> bool:
+    return any(b.get("block_id") == block_id for b in _blocks(params))
+
+
+def text_of(params: dict[str, Any]) -> str:
+    return json.dumps(_blocks(params), ensure_ascii=False) + str(params.get("text", ""))
+
+
+def persona_id(params: dict[str, Any]) -> str:
+    values = {
+        e.get("value")
+        for b in _blocks(params) if b.get("block_id") in ("persona_actions", "persona_feedback")
+        for e in b["elements"]
+    }
+    assert len(values) == 1, values
+    return str(values.pop())
+
+
+def footer(params: dict[str, Any]) -> str:
+    block = next(b for b in _blocks(params) if b.get("block_id") == "persona_footer")
+    return " · ".join(e["text"] for e in block["elements"])
+
+
+def response_url(h: Harness, name: str, channel: str, user: str, message_ts: str | None = None) -> str:
+    return h.standin.response_url(name, channel_id=channel, user_id=user, message_ts=message_ts)
+
+
+def wait_url(h: Harness, name: str, predicate: Callable[[dict[str, Any]], bool] = lambda p: True,
+             timeout: float = 20.0) -> dict[str, Any]:
+    path = f"/response_url/{name}"
+    return h.standin.wait_for("response_url", lambda c: c.path == path and predicate(c.params), timeout).params
+
+
+def url_posts(h: Harness, name: str) -> list[dict[str, Any]]:
+    return [c.params for c in h.standin.calls_to("response_url") if c.path == f"/response_url/{name}"]
+
+
+def wait_call(h: Harness, method: str, channel: str, predicate: Callable[[dict[str, Any]], bool] = lambda p: True,
+              timeout: float = 20.0) -> Call:
+    def match(c: Call) -> bool:
+        return c.params.get("channel", c.params.get("channel_id")) == channel and predicate(c.params)
+
+    return h.standin.wait_for(method, match, timeout)
+
+
+def model_message(h: Harness, channel: str, ts: str) -> dict[str, Any]:
+    found = [m for m in h.standin.messages(channel, include_replies=True) if m["ts"] == ts]
+    assert found, f"no message {ts} in {channel}"
+    return found[0]
+
+
+def slash_card(h: Harness, text: str, *, user: str, channel: str, name: str) -> dict[str, Any]:
+    """Runs `/persona text` and returns the ephemeral card as it sits in the stand-in's model."""
+    resp = h.sender.slash_command(text, user_id=user, channel_id=channel,
+                                  response_url=response_url(h, name, channel, user))
+    assert resp.status == 200 and resp.body == ""
+    wait_url(h, name, is_card)
+    cards = [m for m in h.standin.messages(channel) if m["ephemeral_user"] == user and is_card(m)]
+    assert len(cards) == 1
+    return cards[0]
+
+
+def click(h: Harness, action_id: str, message: dict[str, Any], *, user: str, channel: str, name: str,
+          value: str | None = None) -> None:
+    """A click on `action_id` in `message`; answers through the response_url go to `name`."""
+    if value is None:
+        found = [e for b in message["blocks"] for e in b.get("elements", []) if e.get("action_id") == action_id]
+        value = found[0]["value"]
+    resp = h.sender.block_action(action_id, value, user_id=user, channel_id=channel, message=message,
+                                 response_url=response_url(h, name, channel, user, message_ts=message["ts"]))
+    assert resp.status == 200
+
+
+def shared_card(h: Harness, *, user: str, channel: str, name: str) -> dict[str, Any]:
+    """A public card: a slash card shared to the channel, as it sits in the stand-in's model."""
+    card = slash_card(h, "fitness enthusiasts", user=user, channel=channel, name=name)
+    click(h, "persona_share", card, user=user, channel=channel, name=f"{name}-share")
+    posted = wait_call(h, "chat.postMessage", channel, is_card)
+    assert posted.ok, posted.response
+    wait_url(h, f"{name}-share")
+    return model_message(h, channel, posted.response["ts"])
+
+
+# --- /persona ----------------------------------------------------------------------------------------------------
 
 
 def test_slash_command_acks_at_once_then_working_data_and_card(bot: Harness) -> None:
@@ -39,3 +203,534 @@ def test_slash_command_acks_at_once_then_working_data_and_card(bot: Harness) -> 
     assert "persona_share" in action_ids(card)
     for post in posts:
         assert_slack_accepts({"text": post["text"], "blocks": post["blocks"]})
+
+
+@pytest.mark.parametrize("text", ["", "help", "  HELP  "])
+def test_help_is_in_the_ack_with_a_button_for_the_picker(bot: Harness, text: str) -> None:
+    resp = bot.sender.slash_command(text, user_id="U0HELP1", channel_id="C0HELP1")
+    assert resp.status == 200
+    ack = resp.json()
+    assert ack["response_type"] == "ephemeral"
+    assert "/persona" in text_of(ack)
+    assert action_ids(ack) == ["persona_open_modal"]
+    assert_slack_accepts(ack)
+
+
+def test_pasted_list_gets_a_card_for_those_apps(bot: Harness) -> None:
+    card = slash_card(bot, APP_LIST, user="U0PASTE1", channel="C0PASTE1", name="paste")
+    header = card["blocks"][0]["text"]["text"]
+    assert header == "Persona for 3 pasted apps"
+    apps = next(b for b in card["blocks"] if b["block_id"] == "persona_apps")["text"]["text"]
+    assert "小红书" in apps and "Keep" in apps and "美团" in apps
+    assert "unmatched" not in apps
+
+
+def test_the_picker_modal_offers_segments_as_you_type_and_makes_the_card(bot: Harness) -> None:
+    user, channel = "U0MODAL1", "C0MODAL1"
+    ack = bot.sender.slash_command("", user_id=user, channel_id=channel).json()
+    help_message = {"blocks": ack["blocks"], "text": ack["text"], "ts": bot.sender.payloads.ts(),
+                    "ephemeral_user": user}
+    click(bot, "persona_open_modal", help_message, user=user, channel=channel, name="modal")
+    opened = bot.standin.wait_for("views.open", lambda c: _view(c.params).get("callback_id") == "persona_modal")
+    assert opened.ok, opened.response
+    view = opened.response["view"]
+    elements = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert elements["segment_block"]["type"] == "external_select"
+    assert elements["apps_block"]["type"] == "plain_text_input" and elements["apps_block"]["multiline"]
+    assert [o["value"] for o in elements["lang_block"]["options"]] == ["en", "zh-TW", "zh-CN"]
+
+    # Typeahead: ranked segments in English or Chinese; an empty query lists them all, up to Slack's 100.
+    options = bot.sender.block_suggestion("segment_picker", "fitness", view=view, user_id=user).json()["options"]
+    assert options[0] == {"text": {"type": "plain_text", "text": "Fitness enthusiasts in Taipei", "emoji": True},
+                          "value": "seg_001"}
+    chinese = bot.sender.block_suggestion("segment_picker", "手遊", view=view, user_id=user).json()["options"]
+    assert chinese[0]["value"] == "seg_004"
+    everything = bot.sender.block_suggestion("segment_picker", "", view=view, user_id=user).json()["options"]
+    assert 1 < len(everything) <= 100
+
+    # Nothing chosen: the modal stays open with an error under the input.
+    nothing = bot.sender.view_submission(view, {}, user_id=user)
+    assert nothing.status == 200
+    assert nothing.json()["response_action"] == "errors" and "apps_block" in nothing.json()["errors"]
+
+    zh_tw = elements["lang_block"]["options"][1]
+    values = {
+        "segment_block": {"segment_picker": {"type": "external_select", "selected_option": options[0]}},
+        "apps_block": {"apps_input": {"type": "plain_text_input", "value": None}},
+        "lang_block": {"lang_select": {"type": "static_select", "selected_option": zh_tw}},
+    }
+    submitted = bot.sender.view_submission(view, values, user_id=user)
+    assert submitted.status == 200 and submitted.body == ""
+    card = wait_url(bot, "modal", is_card)
+    assert card["response_type"] == "ephemeral"
+    assert card["blocks"][0]["text"]["text"] == "Fitness enthusiasts in Taipei"
+    assert "基本屬性" in text_of(card)  # zh-TW, as chosen in the modal
+
+
+def test_the_picker_opened_from_app_home_answers_in_the_dm(bot: Harness) -> None:
+    user = "U0HOMEM1"
+    bot.sender.app_home_opened(user=user)
+    home = bot.standin.wait_for("views.publish", lambda c: c.params.get("user_id") == user).response["view"]
+    resp = bot.sender.block_action("persona_open_modal", "open", user_id=user, view=home)
+    assert resp.status == 200
+    opened = bot.standin.wait_for("views.open", lambda c: json.loads(_view(c.params)["private_metadata"]) == {
+        "channel": None, "response_url": None})
+    view = opened.response["view"]
+    values = {"apps_block": {"apps_input": {"type": "plain_text_input", "value": APP_LIST}}}
+    assert bot.sender.view_submission(view, values, user_id=user).status == 200
+    dm = "D" + user[1:]
+    card = wait_call(bot, "chat.update", dm, is_card)
+    assert card.ok
+    assert "3 pasted apps" in text_of(card.params)
+
+
+# --- mentions, DMs and the message shortcut ----------------------------------------------------------------------
+
+
+def test_a_mention_is_answered_in_its_thread(bot: Harness) -> None:
+    user, channel = "U0MENT1", "C0MENT1"
+    said = bot.standin.post_user_message(channel, user, "<@U0BOT> fitness enthusiasts")
+    resp = bot.sender.app_mention("<@U0BOT> fitness enthusiasts", channel=channel, user=user, ts=said["ts"])
+    assert resp.status == 200
+    working = wait_call(bot, "chat.postMessage", channel)
+    assert working.params["thread_ts"] == said["ts"]
+    assert "Working on it" in working.params["text"]
+    card = wait_call(bot, "chat.update", channel, is_card)
+    assert card.params["ts"] == working.response["ts"]
+    assert "persona_share" not in action_ids(card.params)  # already public
+    thread = bot.standin.messages(channel, thread_ts=said["ts"])
+    assert [m["ts"] for m in thread] == [said["ts"], working.response["ts"]]
+    assert is_card(thread[1]) and not thread[1]["ephemeral_user"]
+
+
+def test_a_direct_message_is_answered_in_the_dm(bot: Harness) -> None:
+    user, dm = "U0DMA1", "D0DMA1"
+    # The app's own messages in the DM come back as events too; they are not requests.
+    bot.sender.event({"type": "message", "channel": dm, "channel_type": "im", "bot_id": "B0BOT", "text": "hi",
+                      "ts": bot.sender.payloads.ts()})
+    resp = bot.sender.dm_message(APP_LIST, channel=dm, user=user)
+    assert resp.status == 200
+    working = wait_call(bot, "chat.postMessage", dm)
+    assert working.params.get("thread_ts") is None
+    card = wait_call(bot, "chat.update", dm, is_card)
+    assert card.params["ts"] == working.response["ts"]
+    assert "3 pasted apps" in text_of(card.params)
+
+
+def test_help_in_a_dm_has_no_modal_button(bot: Harness) -> None:
+    dm = "D0DMHELP1"
+    bot.sender.dm_message("help", channel=dm, user="U0DMHELP1")
+    answer = wait_call(bot, "chat.postMessage", dm)
+    assert "/persona" in text_of(answer.params) and action_ids(answer.params) == []
+
+
+def test_the_message_shortcut_answers_in_that_messages_thread(bot: Harness) -> None:
+    user, channel = "U0SHORT1", "C0SHORT1"
+    message = bot.standin.post_user_message(channel, "U0OTHER1", f"Top apps for the campaign:\n{APP_LIST}")
+    resp = bot.sender.message_shortcut("persona_from_message", message, channel_id=channel, user_id=user)
+    assert resp.status == 200
+    working = wait_call(bot, "chat.postMessage", channel)
+    assert working.params["thread_ts"] == message["ts"]
+    card = wait_call(bot, "chat.update", channel, is_card)
+    assert card.params["ts"] == working.response["ts"]
+    assert "3 pasted apps" in text_of(card.params)
+
+
+def test_the_message_shortcut_where_the_app_cannot_post_tells_the_user_privately(bot: Harness) -> None:
+    user, channel = "U0SHORTP1", "G0SHORTP1"
+    bot.standin.add_channel(channel, is_private=True, is_member=False)
+    message = bot.standin.post_user_message(channel, "U0OTHER1", APP_LIST)
+    url = response_url(bot, "shortcut-private", channel, user, message_ts=message["ts"])
+    bot.sender.message_shortcut("persona_from_message", message, channel_id=channel, user_id=user, response_url=url)
+    refused = wait_call(bot, "chat.postMessage", channel)
+    assert refused.response["error"] == "channel_not_found"
+    answer = wait_url(bot, "shortcut-private")
+    assert answer["response_type"] == "ephemeral" and "can't post in this conversation" in answer["text"]
+
+
+# --- App Home ----------------------------------------------------------------------------------------------------
+
+
+def test_app_home_lists_recent_personas_and_sets_the_language(bot: Harness) -> None:
+    user, channel = "U0HOME1", "C0HOME1"
+    bot.sender.app_home_opened(user=user)
+    first = bot.standin.wait_for("views.publish", lambda c: c.params.get("user_id") == user)
+    assert first.ok and "Your recent personas" in text_of(_view(first.params))
+
+    slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="home-card")
+    bot.sender.app_home_opened(user=user)
+    again = bot.standin.wait_for("views.publish", lambda c: c.params.get("user_id") == user and c is not first)
+    recent = next(b for b in _view(again.params)["blocks"] if b.get("block_id") == "home_recent")
+    assert "Fitness enthusiasts in Taipei" in recent["text"]["text"]
+
+    home = bot.standin.home[user]
+    assert bot.sender.block_action("home_set_lang", "zh-CN", user_id=user, view=home).status == 200
+    chinese = bot.standin.wait_for("views.publish", lambda c: c.params.get("user_id") == user
+                                   and "你最近的用户画像" in text_of(_view(c.params)))
+    select = next(b for b in _view(chinese.params)["blocks"] if b.get("block_id") == "home_lang")["elements"][0]
+    assert select["initial_option"]["value"] == "zh-CN"
+
+    # The choice sticks: the next card is in Simplified Chinese.
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel="C0HOME2", name="home-card-2")
+    assert "基本属性" in text_of(card)
+
+
+# --- Share to channel --------------------------------------------------------------------------------------------
+
+
+def test_share_posts_the_same_card_publicly_even_where_the_app_is_not_a_member(bot: Harness) -> None:
+    user, channel = "U0SHARE1", "C0SHARE1"
+    bot.standin.add_channel(channel, is_member=False)
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="share")
+    click(bot, "persona_share", card, user=user, channel=channel, name="share-click")
+    posted = wait_call(bot, "chat.postMessage", channel, is_card)
+    assert posted.ok, posted.response
+    # Not regenerated: the same persona, minus the share button.
+    assert persona_id(posted.params) == persona_id(card)
+    assert "persona_share" not in action_ids(posted.params)
+    assert _blocks(posted.params)[0] == card["blocks"][0]
+    confirmation = wait_url(bot, "share-click")
+    assert confirmation["response_type"] == "ephemeral" and confirmation["replace_original"] is False
+    assert f"<#{channel}>" in confirmation["text"]
+    public = [m for m in bot.standin.messages(channel) if not m["ephemeral_user"]]
+    assert [persona_id(m) for m in public] == [persona_id(card)]
+
+
+@pytest.mark.parametrize(
+    ("channel", "setup", "error", "says"),
+    [
+        ("C0SHAREARC", {"is_archived": True}, "is_archived", "archived"),
+        ("G0SHAREPRIV", {"is_private": True, "is_member": False}, "channel_not_found", "private"),
+    ],
+)
+def test_share_explains_when_slack_refuses(bot: Harness, channel: str, setup: dict[str, bool], error: str,
+                                           says: str) -> None:
+    user = "U0" + channel[1:]
+    bot.standin.add_channel(channel, **setup)
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name=f"refuse-{channel}")
+    click(bot, "persona_share", card, user=user, channel=channel, name=f"refuse-click-{channel}")
+    refused = wait_call(bot, "chat.postMessage", channel)
+    assert refused.response == {"ok": False, "error": error}
+    answer = wait_url(bot, f"refuse-click-{channel}")
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert says in answer["text"]
+    assert [m for m in bot.standin.messages(channel) if not m["ephemeral_user"]] == []
+
+
+# --- follow-ups --------------------------------------------------------------------------------------------------
+
+
+def test_partnership_ideas_go_into_the_thread_of_a_public_card(bot: Harness) -> None:
+    user, channel = "U0PART1", "C0PART1"
+    card = shared_card(bot, user=user, channel=channel, name="part")
+    click(bot, "persona_partnership", card, user=user, channel=channel, name="part-click")
+    working = wait_call(bot, "chat.postMessage", channel, lambda p: p.get("thread_ts") == card["ts"])
+    answer = wait_call(bot, "chat.update", channel, lambda p: "Partnership ideas" in text_of(p))
+    assert answer.params["ts"] == working.response["ts"]
+    thread = bot.standin.messages(channel, thread_ts=card["ts"])
+    assert [m["ts"] for m in thread] == [card["ts"], working.response["ts"]]
+    assert "Offline draft" in text_of(thread[1])
+    assert url_posts(bot, "part-click") == []
+
+
+def test_partnership_ideas_for_an_ephemeral_card_come_as_a_new_ephemeral_message(bot: Harness) -> None:
+    user, channel = "U0PARTE1", "C0PARTE1"
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="parte")
+    click(bot, "persona_partnership", card, user=user, channel=channel, name="parte-click")
+    answer = wait_url(bot, "parte-click")
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert "Partnership ideas" in text_of(answer)
+    # The card stays as it was, next to the answer.
+    mine = [m for m in bot.standin.messages(channel) if m["ephemeral_user"] == user]
+    assert [is_card(m) for m in mine] == [True, False]
+    assert [m for m in bot.standin.messages(channel) if not m["ephemeral_user"]] == []
+
+
+def test_competitor_analysis_asks_for_the_product_then_answers_in_the_thread(bot: Harness) -> None:
+    user, channel = "U0COMP1", "C0COMP1"
+    card = shared_card(bot, user=user, channel=channel, name="comp")
+    click(bot, "persona_competitor", card, user=user, channel=channel, name="comp-click")
+    opened = bot.standin.wait_for("views.open", lambda c: _view(c.params).get("callback_id") == "competitor_modal"
+                                  and channel in _view(c.params).get("private_metadata", ""))
+    view = opened.response["view"]
+    assert [b["block_id"] for b in view["blocks"]] == ["product_block"]
+    values = {"product_block": {"product_input": {"type": "plain_text_input", "value": "FitFuel <!channel> 蛋白飲"}}}
+    assert bot.sender.view_submission(view, values, user_id=user).status == 200
+    answer = wait_call(bot, "chat.update", channel, lambda p: "Competitor analysis" in text_of(p))
+    assert answer.ok
+    heading = _blocks(answer.params)[0]["text"]["text"]
+    assert "FitFuel" in heading and "蛋白飲" in heading and "<!channel>" not in heading
+    reply = model_message(bot, channel, answer.params["ts"])
+    assert reply["thread_ts"] == card["ts"]
+
+
+def test_competitor_analysis_of_an_ephemeral_card_comes_privately(bot: Harness) -> None:
+    user, channel = "U0COMPE1", "C0COMPE1"
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="compe")
+    click(bot, "persona_competitor", card, user=user, channel=channel, name="compe-click")
+    opened = bot.standin.wait_for("views.open", lambda c: channel in _view(c.params).get("private_metadata", ""))
+    values = {"product_block": {"product_input": {"type": "plain_text_input", "value": "Keep"}}}
+    assert bot.sender.view_submission(opened.response["view"], values, user_id=user).status == 200
+    answer = wait_url(bot, "compe-click")
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert "Competitor analysis — Keep" in text_of(answer)
+    assert "Keep: on their list" in text_of(answer)  # the offline analysis finds the product among the apps
+
+
+def test_a_follow_up_on_a_card_in_a_thread_stays_in_that_thread(bot: Harness) -> None:
+    user, channel = "U0PARTT1", "C0PARTT1"
+    said = bot.standin.post_user_message(channel, user, "<@U0BOT> fitness enthusiasts")
+    bot.sender.app_mention("<@U0BOT> fitness enthusiasts", channel=channel, user=user, ts=said["ts"])
+    update = wait_call(bot, "chat.update", channel, is_card)
+    card = model_message(bot, channel, update.params["ts"])
+    click(bot, "persona_partnership", card, user=user, channel=channel, name="partt-click")
+    wait_call(bot, "chat.update", channel, lambda p: "Partnership ideas" in text_of(p))
+    thread = bot.standin.messages(channel, thread_ts=said["ts"])
+    assert [m["ts"] for m in thread][:2] == [said["ts"], card["ts"]] and len(thread) == 3
+    assert bot.standin.messages(channel) == [m for m in thread if m["ts"] == said["ts"]]
+
+
+def test_a_modal_slack_will_not_open_is_explained(bot: Harness) -> None:
+    user, channel = "U0NOMODAL1", "C0NOMODAL1"
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="nomodal")
+    bot.standin.fail_next("views.open", "expired_trigger_id")
+    click(bot, "persona_competitor", card, user=user, channel=channel, name="nomodal-click")
+    answer = wait_url(bot, "nomodal-click")
+    assert "try again" in answer["text"] and answer["replace_original"] is False
+    failed = bot.standin.calls_to("views.open")[-1]
+    assert failed.response["error"] == "expired_trigger_id"
+
+
+# --- regenerate, feedback, export -------------------------------------------------------------------------------
+
+
+def test_regenerate_replaces_a_public_card_with_a_new_persona(bot: Harness) -> None:
+    user, channel = "U0REGEN1", "C0REGEN1"
+    card = shared_card(bot, user=user, channel=channel, name="regen")
+    old = persona_id(card)
+    click(bot, "persona_regenerate", card, user=user, channel=channel, name="regen-click")
+    update = wait_call(bot, "chat.update", channel, lambda p: is_card(p))
+    assert update.params["ts"] == card["ts"]
+    assert persona_id(update.params) != old
+    assert [persona_id(m) for m in bot.standin.messages(channel) if not m["ephemeral_user"]] == [
+        persona_id(update.params)
+    ]
+
+
+def test_regenerate_replaces_an_ephemeral_card_through_the_response_url(bot: Harness) -> None:
+    user, channel = "U0REGENE1", "C0REGENE1"
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="regene")
+    click(bot, "persona_regenerate", card, user=user, channel=channel, name="regene-click")
+    new = wait_url(bot, "regene-click", is_card)
+    assert new["replace_original"] is True and new["response_type"] == "ephemeral"
+    assert persona_id(new) != persona_id(card)
+    assert "persona_share" in action_ids(new)
+    mine = [m for m in bot.standin.messages(channel) if m["ephemeral_user"] == user]
+    assert [persona_id(m) for m in mine] == [persona_id(new)]
+
+
+def test_feedback_is_acknowledged_privately(bot: Harness) -> None:
+    user, channel = "U0FEED1", "C0FEED1"
+    card = shared_card(bot, user=user, channel=channel, name="feed")
+    click(bot, "persona_feedback_up", card, user=user, channel=channel, name="feed-up")
+    thanks = wait_call(bot, "chat.postEphemeral", channel)
+    assert thanks.params["user"] == user and "Thanks" in thanks.params["text"]
+    assert thanks.params.get("thread_ts") is None  # the card is in the channel, so is the thanks
+
+    # Where Slack will not take an ephemeral message from the app, the click's response_url still reaches the user.
+    bot.standin.fail_next("chat.postEphemeral", "not_in_channel")
+    click(bot, "persona_feedback_down", card, user=user, channel=channel, name="feed-refused")
+    assert "Thanks" in wait_url(bot, "feed-refused")["text"]
+
+    ephemeral = slash_card(bot, "fitness enthusiasts", user=user, channel="C0FEED2", name="feed-2")
+    click(bot, "persona_feedback_down", ephemeral, user=user, channel="C0FEED2", name="feed-down")
+    answer = wait_url(bot, "feed-down")
+    assert "Thanks" in answer["text"] and answer["replace_original"] is False
+
+
+def _exported(h: Harness, channel: str) -> list[dict[str, Any]]:
+    h.standin.wait_for("files.completeUploadExternal", lambda c: c.params.get("channel_id") == channel)
+    return [f for f in h.standin.files if f["channel_id"] == channel]
+
+
+def test_export_of_a_public_card_uploads_markdown_and_csv_into_its_thread(bot: Harness) -> None:
+    user, channel = "U0EXP1", "C0EXP1"
+    card = shared_card(bot, user=user, channel=channel, name="exp")
+    pid = persona_id(card)
+    click(bot, "persona_export", card, user=user, channel=channel, name="exp-click")
+    files = _exported(bot, channel)
+    assert sorted(f["name"] for f in files) == [f"persona-{pid}.csv", f"persona-{pid}.md"]
+    assert {f["thread_ts"] for f in files} == {card["ts"]}
+    markdown = next(f for f in files if f["name"].endswith(".md"))["content"].decode()
+    assert markdown.startswith("# Fitness enthusiasts in Taipei")
+    rows = list(csv.reader(io.StringIO(next(f for f in files if f["name"].endswith(".csv"))["content"].decode())))
+    assert rows[0] == ["section", "key", "value"] and ["persona", "id", pid] in rows
+    assert len(bot.standin.calls_to("file_upload")) >= 2
+
+
+def test_export_of_an_ephemeral_card_goes_to_the_users_dm(bot: Harness) -> None:
+    user, channel = "U0EXPE1", "C0EXPE1"
+    card = slash_card(bot, "=1+2 0.9, @SUM(A1) 0.8, Keep 0.6", user=user, channel=channel, name="expe")
+    click(bot, "persona_export", card, user=user, channel=channel, name="expe-click")
+    files = _exported(bot, "D" + user[1:])
+    assert sorted(f["name"] for f in files) == [f"persona-{persona_id(card)}.csv", f"persona-{persona_id(card)}.md"]
+    assert {f["thread_ts"] for f in files} == {None}
+    # Pasted names that a spreadsheet would run as formulas are exported as text.
+    rows = list(csv.reader(io.StringIO(next(f for f in files if f["name"].endswith(".csv"))["content"].decode())))
+    apps = [row[1] for row in rows if row[0] == "app"]
+    assert apps == ["'=1+2", "'@SUM(A1)", "Keep"]
+
+
+def test_export_where_the_app_cannot_share_files_goes_to_the_dm(bot: Harness) -> None:
+    user, channel = "U0EXPN1", "C0EXPN1"
+    bot.standin.add_channel(channel, is_member=False)
+    card = shared_card(bot, user=user, channel=channel, name="expn")
+    click(bot, "persona_export", card, user=user, channel=channel, name="expn-click")
+    refused = wait_call(bot, "files.completeUploadExternal", channel)
+    assert refused.response["error"] == "not_in_channel"
+    note = wait_url(bot, "expn-click")
+    assert note["response_type"] == "ephemeral" and "couldn't upload" in note["text"]
+    files = _exported(bot, "D" + user[1:])
+    assert sorted(f["name"] for f in files) == [f"persona-{persona_id(card)}.csv", f"persona-{persona_id(card)}.md"]
+
+
+def test_a_click_on_a_persona_the_app_no_longer_has_says_so(bot: Harness) -> None:
+    user, channel = "U0GONE1", "C0GONE1"
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="gone")
+    click(bot, "persona_partnership", card, user=user, channel=channel, name="gone-click", value="0123456789abcdef")
+    answer = wait_url(bot, "gone-click")
+    assert "no longer available" in answer["text"] and answer["response_type"] == "ephemeral"
+    click(bot, "persona_share", card, user=user, channel=channel, name="gone-share", value="0123456789abcdef")
+    assert "no longer available" in wait_url(bot, "gone-share")["text"]
+    assert [c for c in bot.standin.calls_to("chat.postMessage") if c.params.get("channel") == channel] == []
+
+    # On a public card, too, only the user who clicked is told; the thread stays as it was.
+    public = shared_card(bot, user=user, channel="C0GONE2", name="gone-2")
+    click(bot, "persona_regenerate", public, user=user, channel="C0GONE2", name="gone-2-click", value="feedface")
+    answer = wait_url(bot, "gone-2-click")
+    assert "no longer available" in answer["text"] and answer["response_type"] == "ephemeral"
+    assert [m["ts"] for m in bot.standin.messages("C0GONE2", include_replies=True) if not m["ephemeral_user"]] == [
+        public["ts"]
+    ]
+
+
+# --- input the app cannot use as given ---------------------------------------------------------------------------
+
+
+def test_an_unknown_segment_offers_the_closest_matches_as_buttons(bot: Harness) -> None:
+    user, channel = "U0UNK1", "C0UNK1"
+    url = response_url(bot, "unknown", channel, user)
+    bot.sender.slash_command("parents", user_id=user, channel_id=channel, response_url=url)
+    answer = wait_url(bot, "unknown", lambda p: has_block(p, "persona_suggestions"))
+    assert "parents" in answer["text"]
+    buttons = next(b for b in answer["blocks"] if b["block_id"] == "persona_suggestions")["elements"]
+    assert [b["action_id"] for b in buttons] == [f"persona_pick_segment_{n}" for n in range(1, len(buttons) + 1)]
+    assert buttons[0]["value"] == "seg_002"
+    message = next(m for m in bot.standin.messages(channel) if m["ephemeral_user"] == user)
+    click(bot, "persona_pick_segment_1", message, user=user, channel=channel, name="unknown-pick")
+    card = wait_url(bot, "unknown-pick", is_card)
+    assert card["replace_original"] is True
+    assert card["blocks"][0]["text"]["text"] == "New parents in Taiwan"
+
+
+def test_an_unknown_segment_in_a_thread_is_replaced_by_the_picked_card(bot: Harness) -> None:
+    user, channel = "U0UNKT1", "C0UNKT1"
+    said = bot.standin.post_user_message(channel, user, "<@U0BOT> parents")
+    bot.sender.app_mention("<@U0BOT> parents", channel=channel, user=user, ts=said["ts"])
+    suggestions = wait_call(bot, "chat.update", channel, lambda p: has_block(p, "persona_suggestions"))
+    message = model_message(bot, channel, suggestions.params["ts"])
+    click(bot, "persona_pick_segment_1", message, user=user, channel=channel, name="unknownt-pick")
+    card = wait_call(bot, "chat.update", channel, is_card)
+    assert card.params["ts"] == message["ts"]
+    assert _blocks(card.params)[0]["text"]["text"] == "New parents in Taiwan"
+
+
+@pytest.mark.parametrize(("text", "name"), [("0.9, 0.8, 0.7", "nothing-scores"), ("!!! ??? ...", "nothing-marks")])
+def test_a_paste_with_nothing_recognisable_gets_an_example(bot: Harness, text: str, name: str) -> None:
+    user, channel = "U0NONE1", "C0NONE1"
+    url = response_url(bot, name, channel, user)
+    bot.sender.slash_command(text, user_id=user, channel_id=channel, response_url=url)
+    answer = wait_url(bot, name, lambda p: has_block(p, "persona_error"))
+    assert "recognise any apps" in answer["text"]
+    assert has_block(answer, "persona_example") and "小红书 0.92" in text_of(answer)
+
+
+# --- language and rate limits ------------------------------------------------------------------------------------
+
+
+def test_the_slack_locale_picks_the_card_language(bot: Harness) -> None:
+    user, channel = "U0ZHTW1", "C0ZHTW1"
+    bot.standin.add_user(user, locale="zh-TW")
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="zhtw")
+    assert "基本屬性" in text_of(card) and "合作點子" in text_of(card)
+    lookup = bot.standin.wait_for("users.info", lambda c: c.params.get("user") == user)
+    assert str(lookup.params.get("include_locale")).lower() in ("true", "1")
+
+
+def test_without_the_locale_the_default_language_is_used(bot: Harness) -> None:
+    user, channel = "U0NOLOC1", "C0NOLOC1"
+    bot.standin.add_user(user, locale="zh-TW")
+    bot.standin.fail_next("users.info", "missing_scope")
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="noloc")
+    assert "Basic attributes" in text_of(card)
+    assert bot.standin.calls_to("users.info")[-1].response["error"] == "missing_scope"
+
+
+def test_a_rate_limited_post_is_retried_after_the_time_slack_asks_for(bot: Harness) -> None:
+    user, channel = "U0RATE1", "C0RATE1"
+    bot.standin.fail_next("chat.postMessage", retry_after=1)
+    said = bot.standin.post_user_message(channel, user, "<@U0BOT> fitness")
+    bot.sender.app_mention("<@U0BOT> fitness", channel=channel, user=user, ts=said["ts"])
+    card = wait_call(bot, "chat.update", channel, is_card)
+    posts = [c for c in bot.standin.calls_to("chat.postMessage") if c.params.get("channel") == channel]
+    assert [c.status for c in posts] == [429, 200]
+    assert posts[1].time - posts[0].time >= 1.0
+    assert card.params["ts"] == posts[1].response["ts"]
+
+
+def test_requests_without_a_valid_signature_are_refused(bot: Harness) -> None:
+    body, content_type = bot.sender.build_slash_command("fitness", user_id="U0SIG1", channel_id="C0SIG1")
+    assert bot.sender.post(body, content_type, sign=False).status == 401
+    assert bot.sender.post(body, content_type, timestamp=1_600_000_000).status == 401
+
+
+# --- with a language model ---------------------------------------------------------------------------------------
+
+
+def test_with_a_language_model_the_card_names_the_model(llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    card = slash_card(llm_bot, "fitness enthusiasts", user="U0LLM1", channel="C0LLM1", name="llm")
+    assert "gpt-4.1-mini" in footer(card)
+    assert "Offline draft" not in footer(card)
+    assert "persona_retry" not in action_ids(card)
+    assert any("segment_data" in r.last_user_message for r in llm.requests)
+
+
+def test_when_the_language_model_fails_the_card_is_an_offline_draft_with_retry(llm_bot: Harness,
+                                                                              llm: FakeOpenAIServer) -> None:
+    user, channel = "U0LLMF1", "C0LLMF1"
+    llm.handler = lambda body: Reply.status_code(500, {"error": {"message": "boom", "type": "server_error"}})
+    try:
+        card = slash_card(llm_bot, "fitness enthusiasts", user=user, channel=channel, name="llmf")
+    finally:
+        llm.handler = None
+    assert "Offline draft" in footer(card)
+    # The note says what happened in the user's terms; the server's own message stays in the logs.
+    assert "The language model server failed (HTTP 500)." in footer(card) and "boom" not in footer(card)
+    assert "persona_retry" in action_ids(card)
+    # Retry once the model answers again: a new card from the model replaces the draft.
+    click(llm_bot, "persona_retry", card, user=user, channel=channel, name="llmf-retry")
+    retried = wait_url(llm_bot, "llmf-retry", is_card)
+    assert retried["replace_original"] is True
+    assert "gpt-4.1-mini" in footer(retried) and "Offline draft" not in footer(retried)
+    assert persona_id(retried) != persona_id(card)
+
+
+def test_follow_ups_with_a_language_model_use_its_answer(llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, channel = "U0LLMP1", "C0LLMP1"
+    card = slash_card(llm_bot, "fitness enthusiasts", user=user, channel=channel, name="llmp")
+    llm.enqueue(Reply.json({"summary": "Team up with gyms.", "points": ["Co-branded classes at World Gym"],
+                            "next_actions": ["Call the World Gym partnership team"]}))
+    click(llm_bot, "persona_partnership", card, user=user, channel=channel, name="llmp-click")
+    answer = wait_url(llm_bot, "llmp-click")
+    assert "Team up with gyms." in text_of(answer) and "World Gym" in text_of(answer)
+    assert "gpt-4.1-mini" in text_of(answer)
