@@ -143,9 +143,15 @@ class Generator:
         # Written for another request (here or on another replica): to this one it is a cached persona.
         return result.model_copy(update={"meta": result.meta.model_copy(update={"cached": True})})
 
-    def __call__(self, prepared: PreparedPersona, refresh: bool = False) -> PersonaResult:
-        """The `generate(prepared, refresh=…)` callable `SlackFlows` takes."""
-        return self.generate(prepared, refresh=refresh)
+    def __call__(
+        self,
+        prepared: PreparedPersona,
+        refresh: bool = False,
+        user_id: str | None = None,
+        team_id: str | None = None,
+    ) -> PersonaResult:
+        """The `generate(prepared, refresh=…, user_id=…, team_id=…)` callable `SlackFlows` takes."""
+        return self.generate(prepared, refresh=refresh, user_id=user_id, team_id=team_id)
 
     # --- follow-ups -------------------------------------------------------------------------------------------
 

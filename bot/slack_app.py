@@ -13,9 +13,11 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.config import Settings
 from bot.errors import PersonaError
 from bot.followups import FollowUpService
+from bot.generation import Generator
+from bot.redis_store import open_store
 from bot.service import PersonaService
 from bot.slack_flows import SlackFlows
-from bot.store import MemoryStore, PersonaStore
+from bot.store import PersonaStore
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,11 @@ def create_app(
     if not socket_mode and settings.slack_signing_secret is None:
         raise SlackConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack.")
     service = service or PersonaService.from_settings(settings)
-    store = store or MemoryStore()
+    # Redis when REDIS_URL is set (shared by replicas), else in-process; either way said once at start.
+    store = store or open_store(settings)
+    generator = Generator.from_settings(settings, service)
     llm = service.writer if service.writer.kind == "llm" else None
-    flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm))
+    flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm), generate=generator)
     app = App(
         client=build_client(settings),
         signing_secret=None if socket_mode else settings.slack_signing_secret.get_secret_value(),  # type: ignore[union-attr]

@@ -18,10 +18,11 @@ from bot import cards, views
 from bot.config import LANGS, Lang, Settings
 from bot.errors import EmptyAppList, PersonaError, UnknownSegment
 from bot.export import persona_csv, persona_markdown
-from bot.followups import FollowUpService
+from bot.followups import FollowUpReport, FollowUpService
 from bot.i18n import t
 from bot.models import PersonaResult
 from bot.parsing import looks_like_app_list, parse_app_list
+from bot.rate_limit import RateLimited
 from bot.service import PersonaService
 from bot.slack_surfaces import MessageSurface, ResponseUrlSurface, Surface, SurfaceError
 from bot.store import Feedback, PersonaRequest, PersonaStore, StoredPersona
@@ -54,7 +55,10 @@ class SlackFlows:
         self.followups = followups
         self.langs = UserLangs(store, settings.default_lang)
         # generate(prepared, refresh=bool) -> PersonaResult; the cache layer plugs in here.
-        self._generate = generate or (lambda prepared, refresh=False: service.write(prepared))
+        self._generate = generate or (lambda prepared, refresh=False, **_: service.write(prepared))
+        # With a cache-aware generator (bot.generation.Generator), follow-ups are cached and single-flighted too.
+        self._followup_cache = getattr(generate, "followup", None)
+        self._followup_key = getattr(generate, "followup_key", None)
 
     # --- language ---------------------------------------------------------------------------------------------
 
@@ -94,7 +98,7 @@ class SlackFlows:
                     lang=lang,
                 )
             )
-            result = self._generate(prepared, refresh=refresh)
+            result = self._generate(prepared, refresh=refresh, user_id=user_id, team_id=request.team_id)
             self.store.put(StoredPersona(result=result, request=request, user_id=user_id))
             surface.show(self._card(result, ephemeral=surface.ephemeral))
         except UnknownSegment as exc:
@@ -103,6 +107,8 @@ class SlackFlows:
             )
         except EmptyAppList:
             surface.show(cards.error_message(t("msg.empty_list", lang), lang, example=EmptyAppList.EXAMPLE))
+        except RateLimited as exc:
+            surface.show(cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
         except PersonaError as exc:
             surface.show(cards.error_message(str(exc), lang))
         except Exception:
@@ -126,14 +132,15 @@ class SlackFlows:
             return views.help_message(self.quick_lang(user_id))
         return None
 
-    def command(self, client: WebClient, *, user_id: str, text: str, response_url: str) -> None:
+    def command(self, client: WebClient, *, user_id: str, text: str, response_url: str,
+                team_id: str | None = None) -> None:
         """`/persona …` after the ack: working → data part → card, each replacing the one before."""
         request = self.classify(text)
         if request is None:
             return
         # A message that came with the ack cannot be replaced through the response_url, so "working" is posted here.
         surface = ResponseUrlSurface(response_url)
-        request.lang = self.lang_for(client, user_id)
+        request.lang, request.team_id = self.lang_for(client, user_id), team_id
         try:
             surface.show(cards.working_message(request.lang))
         except SurfaceError as exc:
@@ -141,12 +148,14 @@ class SlackFlows:
             return
         self.deliver(surface, request, user_id)
 
-    def pick_segment(self, client: WebClient, *, segment_id: str, user_id: str, where: dict[str, Any]) -> None:
+    def pick_segment(self, client: WebClient, *, segment_id: str, user_id: str, where: dict[str, Any],
+                     team_id: str | None = None) -> None:
         """A click on one of the suggested segments: the card replaces the suggestions."""
-        request = PersonaRequest(kind="segment", query=segment_id, lang=self.lang_for(client, user_id))
+        request = PersonaRequest(kind="segment", query=segment_id, lang=self.lang_for(client, user_id), team_id=team_id)
         self.deliver(self.card_surface(client, where, replace=True), request, user_id)
 
-    def in_thread(self, client: WebClient, *, user_id: str, text: str, channel: str, thread_ts: str | None) -> None:
+    def in_thread(self, client: WebClient, *, user_id: str, text: str, channel: str, thread_ts: str | None,
+                  team_id: str | None = None) -> None:
         """Mentions, DMs and message shortcuts: answer in the thread of the message."""
         lang = self.lang_for(client, user_id)
         surface = MessageSurface(client, channel, thread_ts=thread_ts)
@@ -155,7 +164,7 @@ class SlackFlows:
             if request is None:
                 surface.show(views.help_message(lang, with_button=False))
                 return
-            request.lang = lang
+            request.lang, request.team_id = lang, team_id
             surface.show(cards.working_message(lang))
         except SurfaceError as exc:
             log.warning("cannot_post", extra={"error": exc.error})
@@ -163,9 +172,9 @@ class SlackFlows:
         self.deliver(surface, request, user_id)
 
     def shortcut(self, client: WebClient, *, user_id: str, text: str, channel: str, message_ts: str,
-                 response_url: str | None = None) -> None:
+                 response_url: str | None = None, team_id: str | None = None) -> None:
         lang = self.lang_for(client, user_id)
-        request = PersonaRequest(kind="apps", query=text, lang=lang)
+        request = PersonaRequest(kind="apps", query=text, lang=lang, team_id=team_id)
         surface = MessageSurface(client, channel, thread_ts=message_ts)
         try:
             surface.show(cards.working_message(lang))
@@ -245,18 +254,30 @@ class SlackFlows:
         try:
             if not surface.ephemeral:
                 surface.show(cards.working_message(lang))
-            if kind == "partnership":
-                report = self.followups.partnership(stored.result)
-            else:
-                report = self.followups.competitors(stored.result, product or "")
+            report = self._followup_report(kind, stored, product, user_id)
             payload = views.followup_message(report, lang)
             if surface.ephemeral:
                 surface.add(payload)
             else:
                 surface.show(payload)
+        except RateLimited as exc:
+            self._safe_show(surface, cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
         except Exception:
             log.exception("followup_failed")
             self._safe_show(surface, cards.error_message(t("msg.unexpected", lang), lang))
+
+    def _followup_report(self, kind: str, stored: StoredPersona, product: str | None, user_id: str) -> FollowUpReport:
+        def compute() -> FollowUpReport:
+            if kind == "partnership":
+                return self.followups.partnership(stored.result)
+            return self.followups.competitors(stored.result, product or "")
+
+        if self._followup_cache is None or self._followup_key is None:
+            return compute()
+        key = self._followup_key(stored.result, kind, product)
+        report: FollowUpReport = self._followup_cache(key, FollowUpReport, compute, user_id=user_id,
+                                                      team_id=stored.request.team_id)
+        return report
 
     def regenerate(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
         stored = self.stored(persona_id)
@@ -349,15 +370,15 @@ class SlackFlows:
             self._notice(client, where, user_id, t("msg.unexpected", lang))
 
     def persona_from_modal(self, client: WebClient, *, user_id: str, segment_id: str | None, apps_text: str | None,
-                           lang: str | None, private_metadata: str) -> None:
+                           lang: str | None, private_metadata: str, team_id: str | None = None) -> None:
         meta = _load_json(private_metadata)
         chosen = self.lang_for(client, user_id, lang)
         if lang in LANGS:
             self.store.set_lang(user_id, chosen)
         if segment_id:
-            request = PersonaRequest(kind="segment", query=segment_id, lang=chosen)
+            request = PersonaRequest(kind="segment", query=segment_id, lang=chosen, team_id=team_id)
         else:
-            request = PersonaRequest(kind="apps", query=apps_text or "", lang=chosen)
+            request = PersonaRequest(kind="apps", query=apps_text or "", lang=chosen, team_id=team_id)
         try:
             if meta.get("response_url"):
                 surface: Surface = ResponseUrlSurface(str(meta["response_url"]))

@@ -25,6 +25,8 @@ class PersonaRequest(BaseModel):
     kind: Literal["segment", "apps"]
     query: str
     lang: Lang
+    # The requester's workspace: LLM generations are rate limited per workspace as well as per user.
+    team_id: str | None = None
 
 
 class StoredPersona(BaseModel):

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
-from handlers.payloads import action_value, user_id, where_clicked
+from handlers.payloads import action_value, team_id, user_id, where_clicked
 
 
 def _ack(ack: Ack) -> None:
@@ -50,7 +50,8 @@ def register(app: App, flows: SlackFlows) -> None:
         flows.export(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
 
     def pick_segment(body: dict[str, Any], client: WebClient) -> None:
-        flows.pick_segment(client, segment_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
+        flows.pick_segment(client, segment_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
+                           team_id=team_id(body))
 
     def set_lang(body: dict[str, Any], client: WebClient) -> None:
         flows.set_lang(client, user_id=user_id(body), lang=action_value(body))

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
+from handlers.payloads import team_id
 
 
 def register(app: App, flows: SlackFlows) -> None:
@@ -20,6 +21,6 @@ def register(app: App, flows: SlackFlows) -> None:
 
     def persona(body: dict[str, Any], client: WebClient) -> None:
         flows.command(client, user_id=body.get("user_id", ""), text=body.get("text", ""),
-                      response_url=body["response_url"])
+                      response_url=body["response_url"], team_id=team_id(body))
 
     app.command("/persona")(ack=ack_persona, lazy=[persona])

@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
+from handlers.payloads import team_id
 
 # "<@U123> fitness" → "fitness": the mention of the app itself is not part of the request.
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -16,17 +17,18 @@ MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 def register(app: App, flows: SlackFlows) -> None:
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], client: WebClient) -> None:
+    def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         flows.in_thread(client, user_id=str(event.get("user", "")), text=MENTION.sub(" ", event.get("text", "")),
-                        channel=str(event["channel"]), thread_ts=event.get("thread_ts") or event.get("ts"))
+                        channel=str(event["channel"]), thread_ts=event.get("thread_ts") or event.get("ts"),
+                        team_id=team_id(body))
 
     @app.event("message")
-    def on_message(event: dict[str, Any], client: WebClient) -> None:
+    def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         # Only plain messages from people in a DM with the app; edits, joins and bot posts are not requests.
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
         flows.in_thread(client, user_id=str(event.get("user", "")), text=MENTION.sub(" ", event.get("text", "")),
-                        channel=str(event["channel"]), thread_ts=event.get("thread_ts"))
+                        channel=str(event["channel"]), thread_ts=event.get("thread_ts"), team_id=team_id(body))
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any], client: WebClient) -> None:

@@ -37,3 +37,9 @@ def state_value(view: dict[str, Any], block_id: str, action_id: str) -> str | No
         return str(element["selected_option"].get("value"))
     value = element.get("value")
     return str(value) if value else None
+
+
+def team_id(body: dict[str, Any]) -> str | None:
+    """The workspace of a command (`team_id`), an interaction (`team.id`) or an event envelope (`team_id`)."""
+    value = body.get("team_id") or (body.get("team") or {}).get("id")
+    return str(value) if value else None

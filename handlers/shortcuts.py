@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
-from handlers.payloads import user_id
+from handlers.payloads import team_id, user_id
 
 
 def register(app: App, flows: SlackFlows) -> None:
@@ -20,6 +20,6 @@ def register(app: App, flows: SlackFlows) -> None:
         flows.shortcut(client, user_id=user_id(body), text=str(message.get("text", "")),
                        channel=str((body.get("channel") or {}).get("id", "")),
                        message_ts=str(message.get("thread_ts") or message.get("ts", "")),
-                       response_url=body.get("response_url"))
+                       response_url=body.get("response_url"), team_id=team_id(body))
 
     app.shortcut("persona_from_message")(ack=ack_shortcut, lazy=[persona_from_message])

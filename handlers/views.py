@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.i18n import t
 from bot.slack_flows import SlackFlows
-from handlers.payloads import state_value, user_id
+from handlers.payloads import state_value, team_id, user_id
 
 
 def register(app: App, flows: SlackFlows) -> None:
@@ -28,6 +28,7 @@ def register(app: App, flows: SlackFlows) -> None:
             apps_text=state_value(view, "apps_block", "apps_input"),
             lang=state_value(view, "lang_block", "lang_select"),
             private_metadata=view.get("private_metadata", ""),
+            team_id=team_id(body),
         )
 
     def ack_competitor_modal(ack: Ack) -> None:

@@ -710,7 +710,8 @@ def test_when_the_language_model_fails_the_card_is_an_offline_draft_with_retry(l
     user, channel = "U0LLMF1", "C0LLMF1"
     llm.handler = lambda body: Reply.status_code(500, {"error": {"message": "boom", "type": "server_error"}})
     try:
-        card = slash_card(llm_bot, "fitness enthusiasts", user=user, channel=channel, name="llmf")
+        # Another segment than the test above: that persona is cached now and would not ask the model at all.
+        card = slash_card(llm_bot, "new parents", user=user, channel=channel, name="llmf")
     finally:
         llm.handler = None
     assert "Offline draft" in footer(card)
@@ -734,3 +735,14 @@ def test_follow_ups_with_a_language_model_use_its_answer(llm_bot: Harness, llm: 
     answer = wait_url(llm_bot, "llmp-click")
     assert "Team up with gyms." in text_of(answer) and "World Gym" in text_of(answer)
     assert "gpt-4.1-mini" in text_of(answer)
+
+
+def test_a_second_identical_request_gets_the_cached_card(bot: Harness) -> None:
+    first = slash_card(bot, "pet owners", user="U0CACHE1", channel="C0CACHE1", name="cache1")
+    second = slash_card(bot, "寵物飼主", user="U0CACHE2", channel="C0CACHE2", name="cache2")
+    assert "cached" not in footer(first)
+    assert "cached" in footer(second)
+    # Same persona (same id in every button), not a new generation.
+    assert {e.get("value") for b in _blocks(first) for e in b.get("elements", []) if e.get("type") == "button"} == {
+        e.get("value") for b in _blocks(second) for e in b.get("elements", []) if e.get("type") == "button"
+    }
