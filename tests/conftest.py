@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 
 from bot.config import Settings, get_settings
 from bot.dataset import read_dataset, sample_dataset_dir
 from bot.warehouse.duckdb import DuckDBWarehouse, write_duckdb_file
+from tests.redis_server import RedisServer, running_redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,3 +53,21 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free port, one per test module (modules that kill it do not disturb others)."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def client(redis_server: RedisServer) -> Iterator[Redis]:
+    """A raw client on an empty database; restarts the server if an earlier test left it stopped."""
+    if redis_server.process is None:
+        redis_server.start()
+    raw = redis_server.client()
+    raw.flushdb()
+    yield raw
+    raw.close()

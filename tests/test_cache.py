@@ -27,15 +27,9 @@ from bot.offline_writer import OfflineWriter
 from bot.redis_conn import ResilientRedis, redact_url
 from bot.service import PersonaService, PreparedPersona
 from bot.warehouse.duckdb import DuckDBWarehouse
-from tests.redis_server import RedisServer, RedisSettings, free_port, running_redis
+from tests.redis_server import RedisServer, RedisSettings, free_port
 
 KEY = re.compile(r"^persona:v1:cache:[0-9a-f]{64}$")
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with running_redis(tmp_path_factory.mktemp("redis")) as server:
-        yield server
 
 
 @pytest.fixture

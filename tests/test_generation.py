@@ -19,26 +19,10 @@ from bot.models import PersonaResult
 from bot.rate_limit import RateLimited
 from bot.redis_conn import RedisOptions, ResilientRedis
 from bot.service import PersonaService, PreparedPersona
-from tests.redis_server import RedisServer, RedisSettings, running_redis
+from tests.redis_server import RedisServer, RedisSettings
 from tests.support.openai_server import FakeOpenAIServer, Reply
 
 SEGMENT = "seg_001"
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with running_redis(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[Redis]:
-    if redis_server.process is None:
-        redis_server.start()
-    raw = redis_server.client()
-    raw.flushdb()
-    yield raw
-    raw.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from redis import Redis
@@ -9,21 +9,7 @@ from redis import Redis
 from bot.errors import PersonaError
 from bot.rate_limit import RATE_PREFIX, RateLimited, RateLimiter
 from bot.redis_conn import ResilientRedis
-from tests.redis_server import RedisServer, free_port, running_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with running_redis(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[Redis]:
-    raw = redis_server.client()
-    raw.flushdb()
-    yield raw
-    raw.close()
+from tests.redis_server import RedisServer, free_port
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -17,25 +17,9 @@ from bot.redis_store import FEEDBACK_PREFIX, PERSONA_PREFIX, RECENT_PREFIX, Redi
 from bot.service import PersonaService
 from bot.store import RECENT_PER_USER, Feedback, MemoryStore, PersonaRequest, StoredPersona
 from bot.warehouse.duckdb import DuckDBWarehouse
-from tests.redis_server import RedisServer, RedisSettings, running_redis
+from tests.redis_server import RedisServer, RedisSettings
 
 DAY = 24 * 3600
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with running_redis(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[Redis]:
-    if redis_server.process is None:
-        redis_server.start()
-    raw = redis_server.client()
-    raw.flushdb()
-    yield raw
-    raw.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,25 +13,11 @@ from redis import Redis
 
 from bot.redis_conn import ResilientRedis
 from bot.single_flight import SingleFlight
-from tests.redis_server import RedisServer, free_port, running_redis
+from tests.redis_server import RedisServer, free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KEY = "persona:v1:cache:abc"
 RESULT_KEY = "test:result:abc"
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with running_redis(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[Redis]:
-    raw = redis_server.client()
-    raw.flushdb()
-    yield raw
-    raw.close()
 
 
 def replica(redis_server: RedisServer, **options: float) -> SingleFlight:
