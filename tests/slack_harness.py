@@ -59,21 +59,26 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: fl
     raise RuntimeError(f"the bot did not become healthy:\n{log.read_text(errors='replace')}")
 
 
+def bot_env(tmp: Path, standin: SlackStandIn, warehouse_file: Path, **extra: str) -> dict[str, str]:
+    """The environment of a bot process: this machine's, minus any of our settings, pointed at the stand-in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERSONA_", "OPENAI_", "SLACK_", "REDIS_"))}
+    env.update({
+        "HOME": str(tmp / "home"),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": standin.api_url,
+        "PERSONA_DUCKDB_PATH": str(warehouse_file),
+        **extra,
+    })
+    return env
+
+
 @contextmanager
 def running_bot(tmp: Path, warehouse_file: Path, env_extra: dict[str, str] | None = None,
                 args: list[str] | None = None) -> Iterator[Harness]:
     standin = SlackStandIn().start()
     port = free_port()
     log = tmp / "bot.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERSONA_", "OPENAI_", "SLACK_", "REDIS_"))}
-    env.update({
-        "HOME": str(tmp / "home"),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": standin.api_url,
-        "PERSONA_DUCKDB_PATH": str(warehouse_file),
-        **(env_extra or {}),
-    })
+    env = bot_env(tmp, standin, warehouse_file, SLACK_SIGNING_SECRET=SIGNING_SECRET, **(env_extra or {}))
     cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *(args or [])]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)

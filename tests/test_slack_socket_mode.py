@@ -7,7 +7,6 @@ and on what arrives at the Web API and at response_urls.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.devtools import SlackPayloads, SlackStandIn
-from tests.slack_harness import BOT_TOKEN, action_ids, assert_slack_accepts
+from tests.slack_harness import action_ids, assert_slack_accepts, bot_env
 
 APP_TOKEN = "xapp-1-A0001-test"
 
@@ -52,15 +51,8 @@ def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path) -
     tmp = tmp_path_factory.mktemp("socket")
     standin = SlackStandIn().start()
     log = tmp / "bot.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERSONA_", "OPENAI_", "SLACK_", "REDIS_"))}
     # No signing secret: Socket Mode needs only the two tokens.
-    env.update({
-        "HOME": str(tmp / "home"),
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_API_URL": standin.api_url,
-        "PERSONA_DUCKDB_PATH": str(sample_warehouse_file),
-    })
+    env = bot_env(tmp, standin, sample_warehouse_file, SLACK_APP_TOKEN=APP_TOKEN)
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT,
                                 env=env)
