@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from string import Template
 from typing import Literal
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import Settings
 from bot.errors import LLMError
-from bot.models import Grounding, PersonaResult, WriterRequest
+from bot.models import CatalogApp, Grounding, PersonaResult, WriterRequest
 from bot.offline_writer import competitor_analysis, partnership_ideas
 from bot.postprocess import clean_text
 from bot.prompting import data_json
@@ -74,6 +75,11 @@ class FollowUpService:
         # An OpenAIWriter (anything with complete_json), or None for the offline writer only.
         self.llm = llm
 
+    @cached_property
+    def _catalog(self) -> list[CatalogApp]:
+        # Every competitor analysis scans the catalog; one warehouse query per process is enough.
+        return self.warehouse.catalog()
+
     def competing_apps(self, result: PersonaResult) -> dict[str, list[str]]:
         """Catalog apps in the same categories as the persona's apps, strongest categories first."""
         weight: dict[str, float] = {}
@@ -82,7 +88,7 @@ class FollowUpService:
                 weight[app.category] = weight.get(app.category, 0.0) + (app.score or app.weight or 0.0)
         top = sorted(weight, key=lambda c: -weight[c])[:MAX_CATEGORIES]
         by_category: dict[str, list[str]] = {c: [] for c in top}
-        for app in self.warehouse.catalog():
+        for app in self._catalog:
             names = by_category.get(app.category)
             if names is not None and len(names) < COMPETITORS_PER_CATEGORY:
                 names.append(app.name)

@@ -19,6 +19,7 @@ from bot.demographics import pool_demographics
 from bot.errors import EmptyAppList, LLMError, UnknownSegment
 from bot.models import (
     Audience,
+    CatalogApp,
     Demographics,
     Grounding,
     GroundingApp,
@@ -102,8 +103,13 @@ class PersonaService:
     # --- grounding ------------------------------------------------------------------------------------------
 
     @cached_property
+    def catalog(self) -> list[CatalogApp]:
+        # Read once per process: matching pastes and naming categories both need it on every request.
+        return self.warehouse.catalog()
+
+    @cached_property
     def matcher(self) -> AppMatcher:
-        return AppMatcher(self.warehouse.catalog())
+        return AppMatcher(self.catalog)
 
     @cached_property
     def _population(self) -> Audience:
@@ -111,7 +117,7 @@ class PersonaService:
 
     @cached_property
     def _categories(self) -> dict[str, str]:
-        return {a.app_id: a.category for a in self.warehouse.catalog()}
+        return {a.app_id: a.category for a in self.catalog}
 
     def ground_segment(self, segment: SegmentInfo) -> Grounding:
         rows = self.warehouse.segment_apps(segment.id)

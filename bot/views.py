@@ -57,7 +57,7 @@ def help_message(lang: str, *, with_button: bool = True) -> dict[str, Any]:
     return {"text": t("help.intro_plain", lang), "blocks": blocks}
 
 
-def _lang_options(lang: str) -> list[dict[str, Any]]:
+def _lang_options() -> list[dict[str, Any]]:
     return [{"text": _plain(LANG_NAMES[code]), "value": code} for code in LANGS]
 
 
@@ -99,7 +99,7 @@ def persona_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
                 "type": "input",
                 "block_id": "lang_block",
                 "label": _plain(t("modal.lang", lang), 2000),
-                "element": {"type": "static_select", "action_id": "lang_select", "options": _lang_options(lang),
+                "element": {"type": "static_select", "action_id": "lang_select", "options": _lang_options(),
                             "initial_option": _lang_option(lang)},
             },
         ],
@@ -140,7 +140,7 @@ def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
         {"type": "divider"},
         _section(f"*{t('home.lang', lang)}*", "home_lang_title"),
         {"type": "actions", "block_id": "home_lang",
-         "elements": [{"type": "static_select", "action_id": "home_set_lang", "options": _lang_options(lang),
+         "elements": [{"type": "static_select", "action_id": "home_set_lang", "options": _lang_options(),
                        "initial_option": _lang_option(lang)}]},
         {"type": "divider"},
         _section(f"*{t('home.recent', lang)}*", "home_recent_title"),
