@@ -150,6 +150,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.slack_app_token is None:
         raise SlackConfigError("SLACK_APP_TOKEN (xapp-…) is not set; Socket Mode needs an app-level token.")
+    from bot.logging_setup import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
     bot = create_app(settings, socket_mode=True)
     print("persona-bot is connected to Slack in Socket Mode. Press Ctrl+C to stop.", file=sys.stderr)
     SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()

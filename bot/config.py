@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Lang = Literal["en", "zh-TW", "zh-CN"]
 LANGS: tuple[Lang, ...] = ("en", "zh-TW", "zh-CN")
@@ -73,6 +73,28 @@ class Settings(BaseSettings):
     slack_workers: int = Field(32, validation_alias="PERSONA_SLACK_WORKERS")
     # Retries of Slack's 429 answers, honouring Retry-After.
     slack_rate_limit_retries: int = Field(3, validation_alias="PERSONA_SLACK_RATE_LIMIT_RETRIES")
+    # Who is served: workspace (team or Enterprise Grid org) ids and channel ids, comma-separated. Empty serves
+    # every workspace the token works in and every channel; DMs with the bot are always served.
+    allowed_teams: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias="PERSONA_ALLOWED_TEAMS")
+    allowed_channels: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias="PERSONA_ALLOWED_CHANNELS"
+    )
+
+    # Logs of the long-running app (serve, run): one JSON object per line for log pipelines, or text for humans.
+    log_format: Literal["json", "text"] = Field("json", validation_alias="PERSONA_LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias="PERSONA_LOG_LEVEL")
+
+    @field_validator("allowed_teams", "allowed_channels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def llm_enabled(self) -> bool:

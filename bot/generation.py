@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from bot import metrics
 from bot.cache import CacheStats, MemoryCache, PersonaCache, RedisCache, fingerprint, followup_key, persona_key
 from bot.config import Settings
 from bot.models import PersonaResult
@@ -118,6 +119,7 @@ class Generator:
         key = self.key_for(prepared)
         if not refresh:
             hit = self.cache.get(key)
+            metrics.CACHE_LOOKUPS.labels("miss" if hit is None else "hit").inc()
             if hit is not None:
                 return hit
         self._check_rate(user_id, team_id)
@@ -126,6 +128,8 @@ class Generator:
 
         def compute() -> PersonaResult:
             result = self.service.write(prepared)
+            self._count_llm("persona", result.meta.writer, result.meta.note, result.meta.prompt_tokens,
+                            result.meta.completion_tokens)
             self.cache.set(key, result, DEGRADED_TTL if self._degraded(result) else None)
             written.append(result)
             return result
@@ -173,6 +177,7 @@ class Generator:
         """A cached follow-up analysis (any pydantic model; a `cached` field is set on hits), made once per key."""
         if not refresh:
             hit = self._load(key, model)
+            metrics.CACHE_LOOKUPS.labels("miss" if hit is None else "hit").inc()
             if hit is not None:
                 return _mark_cached(hit)
         self._check_rate(user_id, team_id)
@@ -181,6 +186,7 @@ class Generator:
         def compute_and_store() -> M:
             value = compute()
             degraded = getattr(value, "note", None) is not None
+            self._count_llm("followup", getattr(value, "writer", "offline"), getattr(value, "note", None), 0, 0)
             self.cache.set_json(key, value.model_dump_json(), DEGRADED_TTL if degraded else None)
             made.append(value)
             return value
@@ -212,6 +218,14 @@ class Generator:
         # The limits protect the LLM budget: the offline writer costs nothing.
         if self.rate_limiter is not None and self.service.writer.kind == "llm":
             self.rate_limiter.check(user_id, team_id)
+
+    def _count_llm(self, purpose: str, writer: str, note: str | None, prompt: int, completion: int) -> None:
+        if self.service.writer.kind != "llm":
+            return
+        # An offline draft with a note is a generation the LLM failed, after the SDK's own retries.
+        metrics.LLM_CALLS.labels(purpose, "ok" if writer == "llm" and not note else "failed").inc()
+        metrics.LLM_TOKENS.labels("prompt").inc(prompt)
+        metrics.LLM_TOKENS.labels("completion").inc(completion)
 
     def _degraded(self, result: PersonaResult) -> bool:
         return result.meta.note is not None or (self.service.writer.kind == "llm" and result.meta.writer != "llm")

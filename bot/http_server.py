@@ -1,4 +1,4 @@
-"""HTTP mode for production: Slack requests on /slack/events, health on /healthz, served by gunicorn.
+"""HTTP mode for production: Slack requests on /slack/events, health on /healthz, metrics on /metrics, by gunicorn.
 
 gunicorn's threaded workers run behind any load balancer; each worker builds its own app after the fork, so
 replicas and workers share state only through the configured stores (Redis), never through memory.
@@ -6,7 +6,12 @@ replicas and workers share state only through the configured stores (Redis), nev
 
 from __future__ import annotations
 
+import contextvars
 import json
+import logging
+import os
+import tempfile
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,22 +19,58 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings
+from bot.logging_setup import configure_logging
+from bot.request_context import begin, new_request_id
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+log = logging.getLogger("bot.http")
+
+# Paths are metric labels: anything else is counted as "other", so scanners cannot grow the series without bound.
+_KNOWN_PATHS = {"/slack/events", "/healthz", "/metrics"}
+
+
+def _respond(start_response: Callable[..., Any], body: bytes, content_type: str) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
 
 def make_wsgi_app(settings: Settings) -> WSGIApp:
+    from bot import metrics
     from bot.slack_app import create_app
+    from bot.slack_guard import REQUEST_ID_HEADER
 
     bot = create_app(settings)
     slack = SlackRequestHandler(bot.app, path="/slack/events")
+    request_id_key = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
+
+    def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        if path == "/healthz":
+            return _respond(start_response, json.dumps({"ok": True}).encode(), "application/json")
+        if path == "/metrics":
+            return _respond(start_response, *metrics.render())
+        started = time.perf_counter()
+        status: list[str] = []
+
+        def recording_start_response(status_line: str, headers: list[Any], *exc_info: Any) -> Any:
+            status.append(status_line.split(" ", 1)[0])
+            return start_response(status_line, headers, *exc_info)
+
+        # Our id, never one a client sent: the guard picks it up from this header and logs under it.
+        environ[request_id_key] = begin(new_request_id()).request_id
+        body = slack(environ, recording_start_response)
+        elapsed = time.perf_counter() - started
+        code = status[0] if status else "500"
+        label = path if path in _KNOWN_PATHS else "other"
+        metrics.HTTP_REQUESTS.labels(label, code).inc()
+        metrics.HTTP_SECONDS.labels(label).observe(elapsed)
+        log.info("http_request", extra={"path": label, "status": int(code), "latency_ms": round(elapsed * 1000, 1)})
+        return body
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
-            body = json.dumps({"ok": True}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
-        return slack(environ, start_response)
+        # A fresh context per request: ids set while handling one request never leak into the next on this thread.
+        return contextvars.copy_context().run(handle, environ, start_response)
 
     return application
 
@@ -48,6 +89,10 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
+    configure_logging(settings.log_format, settings.log_level)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts on its own; a shared directory lets /metrics add them up (before any metric exists).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="persona-bot-metrics-")
     # Building the app once here surfaces a bad token or a missing secret as one clear line before forking.
     make_wsgi_app(settings)
     _Server(

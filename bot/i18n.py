@@ -138,6 +138,16 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "短時間內的請求太多了，請在 {seconds} 秒後再試。",
         "短时间内的请求太多了，请在 {seconds} 秒后再试。",
     ),
+    "msg.team_not_allowed": (
+        "Sorry, persona-bot is not enabled for this workspace. Ask your Slack admin to request access.",
+        "抱歉，此工作區尚未啟用 persona-bot。請聯絡你的 Slack 管理員申請開通。",
+        "抱歉，此工作区尚未启用 persona-bot。请联系你的 Slack 管理员申请开通。",
+    ),
+    "msg.channel_not_allowed": (
+        "Sorry, persona-bot isn't available in this channel. Try it in a DM with me or in a channel where it is enabled.",
+        "抱歉，此頻道無法使用 persona-bot。請改在與我的私訊中，或在已啟用的頻道使用。",
+        "抱歉，此频道无法使用 persona-bot。请改在与我的私信中，或在已启用的频道使用。",
+    ),
     "export.comment": ("Persona export", "人物誌匯出", "用户画像导出"),
     "export.markdown": ("Persona (Markdown)", "人物誌（Markdown）", "用户画像（Markdown）"),
     "export.csv": ("Persona (CSV)", "人物誌（CSV）", "用户画像（CSV）"),

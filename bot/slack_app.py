@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -14,9 +13,13 @@ from bot.config import Settings
 from bot.errors import PersonaError
 from bot.followups import FollowUpService
 from bot.generation import Generator
+from bot.redis_conn import RedisOptions, shared_redis
 from bot.redis_store import open_store
+from bot.request_context import ContextExecutor
+from bot.seen_keys import MemorySeenKeys, RedisSeenKeys, SeenKeys
 from bot.service import PersonaService
 from bot.slack_flows import SlackFlows
+from bot.slack_guard import SlackGuard
 from bot.store import PersonaStore
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,12 @@ def build_client(settings: Settings) -> WebClient:
     return client
 
 
+def open_seen_keys(settings: Settings) -> SeenKeys:
+    # Replicas share what they have seen through Redis, so a retry landing on another replica is still a duplicate.
+    url = RedisOptions.from_settings(settings).url
+    return RedisSeenKeys(shared_redis(url)) if url else MemorySeenKeys()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -60,11 +69,14 @@ def create_app(
         client=build_client(settings),
         signing_secret=None if socket_mode else settings.slack_signing_secret.get_secret_value(),  # type: ignore[union-attr]
         # Listeners wait on the warehouse and the LLM; the default pool of 5 would queue users behind each other.
-        listener_executor=ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="listener"),
+        # Each task runs in its request's context, so log lines from lazy listeners still name the request.
+        listener_executor=ContextExecutor(max_workers=settings.slack_workers, thread_name_prefix="listener"),
         # auth.test at start-up fails fast on a wrong token instead of on the first user's request.
         token_verification_enabled=True,
         request_verification_enabled=not socket_mode,
     )
+    # Replays, duplicate deliveries and workspaces or channels we do not serve stop here, before any listener.
+    app.use(SlackGuard(settings, open_seen_keys(settings), flows.quick_lang))
     import handlers  # the composition root is the only place that knows the listeners
 
     handlers.register(app, flows)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import cards, views
+from bot import cards, metrics, views
 from bot.config import LANGS, Lang, Settings
 from bot.errors import EmptyAppList, PersonaError, UnknownSegment
 from bot.export import persona_csv, persona_markdown
@@ -82,7 +83,19 @@ class SlackFlows:
         return PersonaRequest(kind=kind, query=text, lang=self.settings.default_lang)
 
     def deliver(self, surface: Surface, request: PersonaRequest, user_id: str, *, refresh: bool = False) -> None:
-        """Working → data part → card, on one surface. Errors become friendly messages on the same surface."""
+        """Working → data part → card, on one surface. Errors become friendly messages on the same surface.
+
+        Each delivery ends in one `persona_request` log line and metric with its outcome and latency.
+        """
+        started = time.perf_counter()
+        outcome = self._deliver(surface, request, user_id, refresh=refresh)
+        elapsed = time.perf_counter() - started
+        metrics.PERSONA_REQUESTS.labels(outcome).inc()
+        metrics.PERSONA_SECONDS.labels(outcome).observe(elapsed)
+        log.info("persona_request", extra={"outcome": outcome, "input": request.kind, "refresh": refresh,
+                                           "latency_ms": round(elapsed * 1000, 1)})
+
+    def _deliver(self, surface: Surface, request: PersonaRequest, user_id: str, *, refresh: bool) -> str:
         lang = request.lang
         try:
             if request.kind == "segment":
@@ -101,19 +114,29 @@ class SlackFlows:
             result = self._generate(prepared, refresh=refresh, user_id=user_id, team_id=request.team_id)
             self.store.put(StoredPersona(result=result, request=request, user_id=user_id))
             surface.show(self._card(result, ephemeral=surface.ephemeral))
+            return _card_outcome(result)
         except UnknownSegment as exc:
-            surface.show(
-                cards.error_message(t("msg.unknown_segment", lang, query=exc.query), lang, suggestions=exc.suggestions)
-            )
+            self._safe_show(surface, cards.error_message(t("msg.unknown_segment", lang, query=exc.query), lang,
+                                                         suggestions=exc.suggestions))
+            return "unknown_segment"
         except EmptyAppList:
-            surface.show(cards.error_message(t("msg.empty_list", lang), lang, example=EmptyAppList.EXAMPLE))
+            self._safe_show(surface, cards.error_message(t("msg.empty_list", lang), lang,
+                                                         example=EmptyAppList.EXAMPLE))
+            return "empty_list"
         except RateLimited as exc:
-            surface.show(cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
+            self._safe_show(surface, cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
+            return "rate_limited"
         except PersonaError as exc:
-            surface.show(cards.error_message(str(exc), lang))
+            # Warehouse and settings failures: already worded for users, and worth an operator's look.
+            log.warning("persona_error", extra={"error_type": type(exc).__name__, "error": str(exc)})
+            metrics.ERRORS.labels("persona").inc()
+            self._safe_show(surface, cards.error_message(str(exc), lang))
+            return "error"
         except Exception:
             log.exception("persona_failed")
+            metrics.ERRORS.labels("persona").inc()
             self._safe_show(surface, cards.error_message(t("msg.unexpected", lang), lang))
+            return "failed"
 
     def _card(self, result: PersonaResult, *, ephemeral: bool) -> dict[str, Any]:
         cached_ago = views.time_ago(result.meta.generated_at, result.meta.lang) if result.meta.cached else None
@@ -413,6 +436,14 @@ class SlackFlows:
 
     def segment_options(self, query: str) -> list[dict[str, Any]]:
         return views.segment_options(self.service.search_segments(query, limit=20))
+
+
+def _card_outcome(result: PersonaResult) -> str:
+    if result.meta.cached:
+        return "cached"
+    if result.meta.note:
+        return "fallback"  # an LLM was configured but failed: the offline draft with a note and Retry
+    return result.meta.writer  # "llm" or "offline"
 
 
 def _load_json(text: str) -> dict[str, Any]:

@@ -107,3 +107,25 @@ def action_ids(payload: dict[str, Any]) -> list[str]:
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
             out.append(element.get("action_id"))
     return out
+
+
+# --- reading what Slack received -----------------------------------------------------------------------------------
+
+
+def blocks_of(params: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = params.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def is_card(params: dict[str, Any]) -> bool:
+    """The finished persona card (it carries the action buttons), not the working message or the data part."""
+    return any(b.get("block_id") == "persona_actions" for b in blocks_of(params))
+
+
+def url_posts(h: Harness, name: str) -> list[dict[str, Any]]:
+    return [c.params for c in h.standin.calls_to("response_url") if c.path == f"/response_url/{name}"]
+
+
+def wait_url(h: Harness, name: str, predicate: Any = lambda p: True, timeout: float = 20.0) -> dict[str, Any]:
+    path = f"/response_url/{name}"
+    return h.standin.wait_for("response_url", lambda c: c.path == path and predicate(c.params), timeout).params

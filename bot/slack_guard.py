@@ -1,0 +1,152 @@
+"""The gate every Slack request passes after Bolt has verified its signature and before any listener runs.
+
+- Replays: a signed request is accepted once. Slack signs each delivery afresh, so the same signature twice
+  means someone re-sent a captured request: 401, nothing processed.
+- Duplicates: Slack re-delivers an event it thinks we missed (`X-Slack-Retry-Num`) and may deliver one twice;
+  an event id is handled once, later copies get a 200 with `X-Slack-No-Retry` and nothing else.
+- Access: only the configured workspaces and channels are served; everyone else gets a polite refusal.
+
+It also opens the request's log context, so every line written while handling it names the request.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot import metrics
+from bot.config import Settings
+from bot.i18n import t
+from bot.request_context import begin
+from bot.seen_keys import SeenKeys
+
+log = logging.getLogger(__name__)
+
+# Bolt rejects timestamps more than 5 minutes off, so a signature needs remembering a little longer than that.
+REPLAY_WINDOW = 10 * 60
+# Slack retries a missed event three times within about 5 minutes.
+EVENT_WINDOW = 60 * 60
+# The header the HTTP server stamps its request id into, so the access line and the handling lines share it.
+REQUEST_ID_HEADER = "x-persona-request-id"
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """A small fixed vocabulary for logs and metric labels: never free text from the payload."""
+    if "command" in body:
+        return "command"
+    kind = str(body.get("type") or "unknown")
+    if kind == "event_callback":
+        event_type = str((body.get("event") or {}).get("type") or "unknown")
+        return f"event:{event_type}" if event_type.replace("_", "").isalnum() else "event:unknown"
+    return kind if kind.replace("_", "").isalnum() else "unknown"
+
+
+def _header(req: BoltRequest, name: str) -> str | None:
+    values = req.headers.get(name) or []
+    return values[0] if values else None
+
+
+class SlackGuard:
+    def __init__(self, settings: Settings, seen: SeenKeys, quick_lang: Callable[[str], str]):
+        self.allowed_teams = settings.allowed_teams
+        self.allowed_channels = settings.allowed_channels
+        self.seen = seen
+        self.quick_lang = quick_lang
+
+    # Bolt injects these by name.
+    def __call__(
+        self, req: BoltRequest, context: BoltContext, body: dict[str, Any], client: WebClient,
+        next: Callable[[], None],
+    ) -> BoltResponse | None:
+        kind = request_kind(body)
+        begin(
+            _header(req, REQUEST_ID_HEADER),
+            kind=kind,
+            team_id=context.enterprise_id if context.is_enterprise_install else context.team_id,
+            user_id=context.user_id,
+            channel_id=context.channel_id,
+        )
+        decision = self._decide(req, context, body, client, kind)
+        metrics.SLACK_REQUESTS.labels(kind, "handled" if decision is None else decision[0]).inc()
+        if decision is None:
+            next()
+            return None
+        return decision[1]
+
+    def _decide(
+        self, req: BoltRequest, context: BoltContext, body: dict[str, Any], client: WebClient, kind: str
+    ) -> tuple[str, BoltResponse] | None:
+        signature = _header(req, "x-slack-signature")
+        retry_num = _header(req, "x-slack-retry-num")
+        if signature and retry_num is None:
+            digest = hashlib.sha256(signature.encode()).hexdigest()
+            if not self.seen.first_time(f"sig:{digest}", REPLAY_WINDOW):
+                log.warning("slack_replay_rejected")
+                return "replay", BoltResponse(status=401, body=json.dumps({"error": "replayed request"}))
+
+        event_id = body.get("event_id")
+        if (
+            body.get("type") == "event_callback"
+            and event_id
+            and not self.seen.first_time(f"event:{event_id}", EVENT_WINDOW)
+        ):
+            log.info("slack_duplicate_ignored", extra={"event_id": str(event_id), "retry_num": retry_num})
+            return "duplicate", BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+
+        if not self._team_allowed(context):
+            log.info("slack_request_refused", extra={"reason": "team_not_allowed"})
+            return "refused", self._refuse(body, context, client, "msg.team_not_allowed", kind, can_call_api=False)
+        if not self._channel_allowed(context.channel_id):
+            log.info("slack_request_refused", extra={"reason": "channel_not_allowed"})
+            return "refused", self._refuse(body, context, client, "msg.channel_not_allowed", kind, can_call_api=True)
+        return None
+
+    def _team_allowed(self, context: BoltContext) -> bool:
+        if not self.allowed_teams:
+            return True
+        ids = {context.team_id, context.enterprise_id} - {None}
+        return bool(ids & self.allowed_teams)
+
+    def _channel_allowed(self, channel_id: str | None) -> bool:
+        # DMs with the bot and surfaces without a channel (App Home, modals) are the user's own.
+        if not self.allowed_channels or not channel_id or channel_id.startswith("D"):
+            return True
+        return channel_id in self.allowed_channels
+
+    def _refuse(
+        self, body: dict[str, Any], context: BoltContext, client: WebClient, key: str, kind: str, *,
+        can_call_api: bool,
+    ) -> BoltResponse:
+        text = t(key, self.quick_lang(context.user_id or ""))
+        if kind == "command":
+            # The ack itself carries the refusal: no API call, and only the user sees it.
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
+                                headers={"content-type": "application/json"})
+        if kind == "block_suggestion":
+            return BoltResponse(status=200, body=json.dumps({"options": []}),
+                                headers={"content-type": "application/json"})
+        response_url = body.get("response_url")
+        channel, user = context.channel_id, context.user_id
+
+        def show() -> None:
+            try:
+                if response_url:
+                    WebhookClient(response_url, timeout=5).send(text=text, response_type="ephemeral",
+                                                                replace_original=False)
+                elif can_call_api and channel and user and kind == "event:app_mention":
+                    client.chat_postEphemeral(channel=channel, user=user, text=text)
+            except Exception as exc:  # a refusal that cannot be shown is logged, never retried into a storm
+                log.warning("refusal_not_shown", extra={"error": type(exc).__name__})
+
+        # After the ack, like every other answer: the refusal must not make Slack wait.
+        threading.Thread(target=contextvars.copy_context().run, args=(show,), name="refusal", daemon=True).start()
+        return BoltResponse(status=200, body="")
