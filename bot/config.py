@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # Cost guard: BigQuery refuses to run a query that would bill more bytes than this.
     bigquery_max_bytes_billed: int = Field(1_000_000_000, gt=0, validation_alias="PERSONA_BIGQUERY_MAX_BYTES_BILLED")
     bigquery_timeout: float = Field(30.0, gt=0, validation_alias="PERSONA_BIGQUERY_TIMEOUT")
+    # The REST endpoint of a local BigQuery emulator (e.g. http://127.0.0.1:9050), for development without Google.
+    bigquery_emulator: str | None = Field(None, validation_alias="PERSONA_BIGQUERY_EMULATOR")
 
     # LLM (any OpenAI-compatible server). No key means the offline writer.
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")

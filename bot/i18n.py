@@ -144,7 +144,8 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "抱歉，此工作区尚未启用 persona-bot。请联系你的 Slack 管理员申请开通。",
     ),
     "msg.channel_not_allowed": (
-        "Sorry, persona-bot isn't available in this channel. Try it in a DM with me or in a channel where it is enabled.",
+        "Sorry, persona-bot isn't available in this channel. "
+        "Try it in a DM with me or in a channel where it is enabled.",
         "抱歉，此頻道無法使用 persona-bot。請改在與我的私訊中，或在已啟用的頻道使用。",
         "抱歉，此频道无法使用 persona-bot。请改在与我的私信中，或在已启用的频道使用。",
     ),

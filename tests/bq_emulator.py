@@ -53,8 +53,13 @@ class EmulatorUnavailable(RuntimeError):
 
 
 @contextmanager
-def running_emulator(venv: Path | None = None, log_path: Path | None = None) -> Iterator[str]:
-    """Start the emulator on free loopback ports and yield its REST endpoint; stop it afterwards."""
+def running_emulator(
+    venv: Path | None = None, log_path: Path | None = None, processes: list[subprocess.Popen[bytes]] | None = None
+) -> Iterator[str]:
+    """Start the emulator on free loopback ports and yield its REST endpoint; stop it afterwards.
+
+    `processes`, when given, receives the emulator's process, for tests that make it fail on purpose.
+    """
     venv = venv or venv_dir()
     exe = venv / "bin" / "bqemulator"
     if not exe.is_file():
@@ -75,6 +80,8 @@ def running_emulator(venv: Path | None = None, log_path: Path | None = None) -> 
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     endpoint = f"http://127.0.0.1:{rest}"
+    if processes is not None:
+        processes.append(proc)
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         while not _ready(endpoint + "/readyz"):

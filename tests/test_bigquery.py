@@ -9,7 +9,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import google.auth.credentials
@@ -19,6 +18,7 @@ from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 
+from bot.config import Settings
 from bot.dataset import Dataset, SegmentAppRow, read_dataset, sample_dataset_dir
 from bot.errors import WarehouseError
 from bot.warehouse.bigquery import (
@@ -416,14 +416,12 @@ def test_from_settings_without_credentials_is_friendly(monkeypatch: pytest.Monke
     # A key file that does not exist: the credential lookup fails at once, without probing any metadata server.
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     monkeypatch.setenv("NO_GCE_CHECK", "True")
-    settings = SimpleNamespace(
-        bigquery_project="proj", bigquery_dataset="persona", bigquery_location="asia-east1",
-        bigquery_max_bytes_billed=10**9, bigquery_timeout=30.0,
+    settings = Settings(
+        warehouse="bigquery", bigquery_project="proj", bigquery_dataset="persona", bigquery_location="asia-east1",
     )
     with pytest.raises(WarehouseError) as err:
-        BigQueryWarehouse.from_settings(settings)  # type: ignore[arg-type]
+        BigQueryWarehouse.from_settings(settings)
     assert "GOOGLE_APPLICATION_CREDENTIALS" in str(err.value)
-    settings.bigquery_dataset = None
     with pytest.raises(WarehouseError) as err:
-        BigQueryWarehouse.from_settings(settings)  # type: ignore[arg-type]
+        BigQueryWarehouse.from_settings(settings.model_copy(update={"bigquery_dataset": None}))
     assert "PERSONA_BIGQUERY_DATASET" in str(err.value)

@@ -9,8 +9,11 @@ test-artifacts/ for docs/reliability.md.
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from bot.dataset import sample_dataset_dir
+from tests.bq_emulator import PROJECT, EmulatorUnavailable, running_emulator
 from tests.redis_server import RedisServer, running_redis
 from tests.slack_harness import Harness, blocks_of, is_card, running_bot, url_posts
 from tests.support.openai_server import FakeOpenAIServer, Reply
@@ -193,3 +198,59 @@ def test_redis_crashing_and_coming_back_under_load_loses_nothing(
                 "commands": len(sent), "cards": len(sent), "llm_calls": llm.calls,
                 "distinct_requests": len({s.text for s in sent}), "ack_max_ms": round(max(acks) * 1000, 1),
             })
+
+
+# --- the warehouse dies while requests flow ----------------------------------------------------------------------
+
+
+@pytest.mark.bigquery
+def test_the_warehouse_failing_under_load_gives_friendly_answers_and_loses_nothing(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    workdir = tmp_path_factory.mktemp("warehouse-down")
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        emulator = running_emulator(log_path=workdir / "emulator.log", processes=processes)
+        endpoint = emulator.__enter__()
+    except EmulatorUnavailable as exc:
+        pytest.skip(f"BigQuery emulator unavailable: {exc}")
+    try:
+        bq = {"PERSONA_WAREHOUSE": "bigquery", "PERSONA_BIGQUERY_EMULATOR": endpoint,
+              "PERSONA_BIGQUERY_PROJECT": PROJECT, "PERSONA_BIGQUERY_DATASET": "persona_load",
+              "PERSONA_BIGQUERY_TIMEOUT": "3"}
+        # Loaded the way an operator would: the CLI, with the same settings the bot gets.
+        load = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "warehouse", "load", str(sample_dataset_dir())],
+            env={**os.environ, **bq}, capture_output=True, text=True, timeout=300,
+        )
+        assert load.returncode == 0, load.stderr
+        with running_bot(workdir, workdir / "unused.duckdb", env_extra=bq) as h:
+            rng = random.Random(11)
+            plan = sorted((rng.uniform(0.0, 6.0), f"U0WH{i % 6}", rng.choice(SEGMENTS)) for i in range(36))
+
+            def kill_warehouse() -> None:
+                time.sleep(2.0)
+                processes[0].kill()
+
+            chaos = threading.Thread(target=kill_warehouse)
+            chaos.start()
+            sent = _send_all(h, plan, "warehouse-down")
+            chaos.join()
+            _wait_all_answered(h, sent, timeout=120)
+
+            acks = [s.ack_seconds for s in sent]
+            assert max(acks) < SLACK_ACK_LIMIT
+            finals = [_final(h, s) for s in sent]
+            cards = sum(1 for f in finals if f is not None and is_card(f))
+            errors = [f for f in finals if f is not None and _is_error(f)]
+            # Before the crash users got cards; after it, a message saying the warehouse is not answering.
+            assert cards > 0 and errors, (cards, len(errors))
+            assert cards + len(errors) == len(sent)
+            for error in errors:
+                assert "warehouse" in error["text"].lower() or "bigquery" in error["text"].lower(), error["text"]
+                assert "Traceback" not in error["text"] and endpoint not in error["text"]
+            assert "Traceback" not in h.logs()
+            _record("warehouse-down", {"commands": len(sent), "cards": cards, "friendly_errors": len(errors),
+                                       "ack_max_ms": round(max(acks) * 1000, 1)})
+    finally:
+        emulator.__exit__(None, None, None)

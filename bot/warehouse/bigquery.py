@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import google.auth.credentials
 import google.auth.exceptions
 import requests
 from google.api_core import exceptions as gexc
@@ -385,7 +386,16 @@ class BigQueryWarehouse(Warehouse):
         if not settings.bigquery_dataset:
             raise WarehouseError("PERSONA_WAREHOUSE=bigquery needs PERSONA_BIGQUERY_DATASET (and usually a project).")
         try:
-            client = bigquery.Client(project=settings.bigquery_project, location=settings.bigquery_location)
+            if settings.bigquery_emulator:
+                # A local emulator takes any project and checks no credentials; Google's lookup would only fail.
+                client = bigquery.Client(
+                    project=settings.bigquery_project or "emulator",
+                    location=settings.bigquery_location,
+                    credentials=google.auth.credentials.AnonymousCredentials(),
+                    client_options={"api_endpoint": settings.bigquery_emulator},
+                )
+            else:
+                client = bigquery.Client(project=settings.bigquery_project, location=settings.bigquery_location)
         except google.auth.exceptions.GoogleAuthError as exc:
             raise WarehouseError(
                 describe_error(
@@ -448,7 +458,10 @@ class BigQueryWarehouse(Warehouse):
             location=self.location,
             retry=self._retry,
             timeout=self.timeout,  # of each HTTP request
-            job_retry=self._job_retry,
+            # With any job_retry here the client wraps the insert in its own 10-minute retry, so a warehouse that
+            # went away would hold the user's request for 10 minutes. `result()` below re-runs failed jobs within
+            # our own bound instead.
+            job_retry=None,
         )
 
     def _rows(self, name: str, sql: str, params: Sequence[Any] = ()) -> list[bigquery.Row]:
