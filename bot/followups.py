@@ -14,6 +14,7 @@ from bot.errors import LLMError
 from bot.models import CatalogApp, Grounding, PersonaResult, WriterRequest
 from bot.offline_writer import competitor_analysis, partnership_ideas
 from bot.postprocess import clean_text
+from bot.prompt_echo import echoes_prompt
 from bot.prompting import data_json
 from bot.warehouse import Warehouse
 from prompts import FOLLOWUP_PROMPT_VERSION, load_template
@@ -131,12 +132,25 @@ class FollowUpService:
         except Exception:
             log.exception("followup_writer_crashed")
             return base.model_copy(update={"note": "The language model gave an unusable answer."})
+        # The model may quote the persona and the product, never its own instructions.
+        quoted = [a.name for a in result.apps] + list(result.profile.model_dump().values())
+        quoted += [result.segment.name, result.segment.description] if result.segment else []
+        quoted += [product] if product else []
+        summary = clean_text(draft.summary)
+        points = [clean_text(p) for p in draft.points[:6] if p.strip()]
+        next_actions = [clean_text(a) for a in draft.next_actions[:4] if a.strip()]
+        echoing = {text for text in (summary, *points, *next_actions) if echoes_prompt(text, quoted)}
+        if echoing:
+            log.warning("followup_repaired", extra={"repairs": {"prompt_echo_texts": len(echoing)}, "kind": kind})
+            summary = base.summary if summary in echoing else summary
+            points = [p for p in points if p not in echoing]
+            next_actions = [a for a in next_actions if a not in echoing]
         return FollowUpReport(
             kind=kind,
             persona_id=result.id,
-            summary=clean_text(draft.summary),
-            points=[clean_text(p) for p in draft.points[:6] if p.strip()],
-            next_actions=[clean_text(a) for a in draft.next_actions[:4] if a.strip()],
+            summary=summary,
+            points=points,
+            next_actions=next_actions,
             writer="llm",
             model=str(getattr(self.llm, "model_name", "llm")),
             product=product,

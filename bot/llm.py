@@ -115,13 +115,37 @@ def check_draft(draft: PersonaDraft, request: WriterRequest) -> PersonaDraft:
     return draft
 
 
+def fault_kind(exc: openai.OpenAIError) -> str:
+    """A short, stable name for what went wrong, for logs and dashboards."""
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection"
+    if isinstance(exc, openai.RateLimitError):
+        return "rate_limited"
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return "auth"
+    if isinstance(exc, openai.NotFoundError):
+        return "not_found"
+    if isinstance(exc, openai.BadRequestError):
+        return "bad_request"
+    if isinstance(exc, openai.APIStatusError):
+        return "server_error" if exc.status_code >= 500 else "http_status"
+    return "unknown"
+
+
 def _friendly_error(exc: openai.OpenAIError, settings: Settings) -> LLMError:
     status = getattr(exc, "status_code", None)
+    # The exception's own message can quote the request or the key; only its type and status are logged.
     log.warning(
-        "LLM call failed: %s (status %s, request id %s)",
-        type(exc).__name__,
-        status,
-        getattr(exc, "request_id", None),
+        "llm_fault",
+        extra={
+            "fault": fault_kind(exc),
+            "status": status,
+            "error": type(exc).__name__,
+            "llm_request_id": getattr(exc, "request_id", None),
+            "model": settings.llm_model,
+        },
     )
     if isinstance(exc, openai.APITimeoutError):
         return LLMError(f"The language model did not answer within {settings.llm_timeout:g} s.")
@@ -138,6 +162,26 @@ def _friendly_error(exc: openai.OpenAIError, settings: Settings) -> LLMError:
     if isinstance(exc, openai.APIStatusError):
         return LLMError(f"The language model server failed (HTTP {exc.status_code}).")
     return LLMError("The language model call failed.")
+
+
+def _error_answer_logger(model: str) -> Callable[[Any], None]:
+    """An HTTP response hook that logs every error answer, including the ones the SDK then retries."""
+
+    def log_error_answer(response: Any) -> None:
+        if response.status_code < 400:
+            return
+        retries = response.request.headers.get("x-stainless-retry-count", "0")
+        log.warning(
+            "llm_http_error",
+            extra={
+                "status": response.status_code,
+                "retry_after": response.headers.get("retry-after") or response.headers.get("retry-after-ms"),
+                "attempt": int(retries) + 1 if retries.isdigit() else None,
+                "model": model,
+            },
+        )
+
+    return log_error_answer
 
 
 def _mentions_format(exc: openai.APIStatusError) -> bool:
@@ -164,6 +208,9 @@ class OpenAIWriter:
                 base_url=settings.openai_base_url,
                 timeout=settings.llm_timeout,
                 max_retries=settings.llm_max_retries,
+                http_client=openai.DefaultHttpxClient(
+                    event_hooks={"response": [_error_answer_logger(settings.llm_model)]}
+                ),
             )
         self._client = client
         # Learned per instance: which response_format the server accepts. Shared by request threads.
@@ -205,7 +252,16 @@ class OpenAIWriter:
         try:
             return self._accept(reply, model, check), usage
         except InvalidReply as first:
-            log.info("LLM reply unusable, asking for a repair (%d problem lines)", str(first).count("\n") + 1)
+            log.warning(
+                "llm_reply_unusable",
+                extra={
+                    "attempt": 1,
+                    "problems": str(first).count("\n") + 1,
+                    "finish_reason": reply.finish_reason,
+                    "reply_chars": len(reply.content),
+                    "model": self.model_name,
+                },
+            )
             conversation += [
                 {"role": "assistant", "content": reply.content[:_MAX_ECHO_CHARS] or "(empty reply)"},
                 {"role": "user", "content": render_repair_message(str(first))},
@@ -213,10 +269,21 @@ class OpenAIWriter:
         repaired = self._create(conversation, model.__name__, schema)
         usage += repaired.usage
         try:
-            return self._accept(repaired, model, check), usage
+            accepted = self._accept(repaired, model, check)
         except InvalidReply as second:
-            log.warning("LLM reply still unusable after the repair attempt")
+            log.warning(
+                "llm_fault",
+                extra={
+                    "fault": "unusable",
+                    "attempt": 2,
+                    "problems": str(second).count("\n") + 1,
+                    "finish_reason": repaired.finish_reason,
+                    "model": self.model_name,
+                },
+            )
             raise LLMError("The language model returned an unusable answer, even after a retry.") from second
+        log.warning("llm_reply_repaired", extra={"attempt": 2, "model": self.model_name})
+        return accepted, usage
 
     @staticmethod
     def _accept(reply: _Reply, model: type[M], check: Callable[[M], M] | None) -> M:
@@ -285,6 +352,6 @@ class OpenAIWriter:
             return _Reply("", None, usage)
         choice = completion.choices[0]
         if getattr(choice.message, "refusal", None):
-            log.warning("LLM refused the request")
+            log.warning("llm_fault", extra={"fault": "refused"})
             raise LLMError("The language model declined to write this persona.")
         return _Reply(choice.message.content or "", choice.finish_reason, usage)

@@ -5,6 +5,9 @@ The rules, each of which has a test in tests/test_parsing.py:
 Shape
   * Items are separated by newlines, tabs, commas (``,`` ``，``), enumeration commas (``、``), semicolons
     (``;`` ``；``), pipes (markdown tables) and `` / `` or `` · `` with spaces on both sides.
+  * Control characters are dropped first (those Python counts as line breaks, e.g. form feed, separate lines),
+    as are bidi overrides and lone surrogates: none belongs in an app name, and a name travels on to prompts,
+    cards and exports.
   * Full-width ASCII forms and the ideographic space are folded to ASCII first (``ＫＥＥＰ　０．９`` reads as
     ``KEEP 0.9``): they are an input-method artefact, not part of an app's name.
   * Bullets (``- * • · ▪`` ...), numbering (``1.`` ``1)`` ``1、`` ``(1)`` ``[1]`` ``#1`` ``①`` ``1️⃣``), quotes,
@@ -53,6 +56,9 @@ RANK_DECAY_EXPONENT = 0.5
 MIN_WEIGHT = 1e-3
 
 _WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Controls that str.splitlines() treats as line ends keep that meaning; tab, newline and CR are separators.
+_CONTROL_BREAKS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 _CELL_SEP = re.compile(r"\t|[,;、|]|\s+/\s+|\s+[·•]\s+")
 
@@ -151,7 +157,7 @@ class _Number:
 
 def parse_app_list(text: str, *, max_apps: int | None = None) -> ParseOutcome:
     """Parse a pasted list; see the module docstring for the rules. App ids are left unset."""
-    folded = text.translate(_WIDTH_FOLD)
+    folded = _CONTROLS.sub("", _CONTROL_BREAKS.sub("\n", text)).translate(_WIDTH_FOLD)
     items = _json_items(folded)
     if items is None:
         items = _text_items(folded)

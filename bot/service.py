@@ -186,7 +186,7 @@ class PersonaService:
                 result = self.writer.write(prepared.request)
             except LLMError as exc:
                 note = str(exc)
-                log.warning("llm_failed", extra={"error": note})
+                log.warning("llm_failed", extra={"error": note, "fallback": "offline"})
             except Exception:  # a writer bug must cost the user the prose, never the card
                 note = "The language model gave an unusable answer, so this is an offline draft."
                 log.exception("writer_crashed")
@@ -196,7 +196,10 @@ class PersonaService:
         self, prepared: PreparedPersona, written: WriterResult, fallback: WriterResult, note: str | None
     ) -> PersonaResult:
         used_llm = written is not fallback
-        profile, hashtags, citations, dropped = finalize(written.draft, prepared.grounding, fallback.draft)
+        profile, hashtags, citations, dropped, repairs = finalize(written.draft, prepared.grounding, fallback.draft)
+        if used_llm and repairs:
+            # The user still gets a sound card; the log keeps what the model got wrong.
+            log.warning("persona_repaired", extra={"repairs": repairs, "model": self.writer.model_name})
         demographics = prepared.demographics
         if prepared.request.needs_estimate and used_llm:
             demographics = apply_estimate(demographics, written.draft, prepared.request.buckets)

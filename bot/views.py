@@ -10,7 +10,7 @@ from bot.config import LANGS
 from bot.i18n import t
 from bot.models import SegmentInfo
 from bot.mrkdwn import escape, plain, single_line, truncate
-from bot.store import RecentPersona
+from bot.store import RECENT_PER_USER, RecentPersona
 
 if TYPE_CHECKING:
     from bot.followups import FollowUpReport
@@ -147,9 +147,10 @@ def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
     ]
     if recent:
         lines = [
-            f"• {escape(truncate(single_line(r.title), 120))} — <!date^{int(r.created_at.timestamp())}"
+            # Escaped before the cut, so ten titles full of "&" still fit one section.
+            f"• {truncate(escape(single_line(r.title)), 120) or '…'} — <!date^{int(r.created_at.timestamp())}"
             f"^{{date_short_pretty}} {{time}}|{r.created_at:%Y-%m-%d %H:%M} UTC>"
-            for r in recent
+            for r in recent[:RECENT_PER_USER]
         ]
         blocks.append(_section("\n".join(lines), "home_recent"))
     else:
@@ -159,22 +160,26 @@ def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
 
 def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:
     heading = t(f"followup.{report.kind}", lang)
-    if report.product:
-        heading += f" — {escape(truncate(single_line(report.product), 100))}"
+    if report.product and single_line(report.product):
+        heading += f" — {truncate(escape(single_line(report.product)), 300)}"
     blocks: list[Block] = [_section(f"*{heading}*")]
-    if report.summary:
-        blocks.append(_section(escape(truncate(report.summary, 2900))))
-    if report.points:
-        text = "\n".join(f"• {escape(truncate(single_line(p), 400))}" for p in report.points[:8])
-        blocks.append(_section(truncate(text, 2900)))
-    if report.next_actions:
-        text = "\n".join(f"→ {escape(truncate(single_line(a), 300))}" for a in report.next_actions[:5])
-        blocks.append(_section(f"*{t('followup.next', lang)}*\n" + truncate(text, 2800)))
-    footer = [t("offline_draft", lang)] if report.writer == "offline" else [escape(report.model)]
-    if report.note:
-        footer.append(escape(truncate(single_line(report.note), 300)))
+    # Escaped first, then cut: escaping can grow a text fivefold ("&" → "&amp;"), and a section holds 3000.
+    summary = truncate(escape(report.summary).strip(), 2900)
+    if summary:
+        blocks.append(_section(summary))
+    points = [f"• {truncate(escape(single_line(p)), 400)}" for p in report.points[:8] if single_line(p)]
+    if points:
+        blocks.append(_section(truncate("\n".join(points), 2900)))
+    actions = [f"→ {truncate(escape(single_line(a)), 300)}" for a in report.next_actions[:5] if single_line(a)]
+    if actions:
+        blocks.append(_section(f"*{t('followup.next', lang)}*\n" + truncate("\n".join(actions), 2800)))
+    model = truncate(escape(single_line(report.model)), 80) or "?"
+    footer = [t("offline_draft", lang)] if report.writer == "offline" else [model]
+    note = truncate(escape(single_line(report.note or "")), 300)
+    if note:
+        footer.append(note)
     if report.cached:
         footer.append(t("cached", lang, ago=""))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer), "verbatim": True}]})
     fallback = f"{t(f'followup.{report.kind}', lang)}: {truncate(single_line(report.summary), 500)}"
-    return {"text": escape(fallback), "blocks": blocks}
+    return {"text": truncate(escape(fallback), 3000), "blocks": blocks}

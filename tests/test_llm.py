@@ -414,3 +414,54 @@ def test_server_runs_as_a_separate_process() -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+# --- what the log says about faults -----------------------------------------------------------------------
+
+
+def _events(caplog: pytest.LogCaptureFixture) -> list[tuple[str, dict]]:
+    return [(r.getMessage(), r.__dict__) for r in caplog.records if r.name == "bot.llm"]
+
+
+@pytest.mark.parametrize(
+    ("replies", "fault"),
+    [
+        ([Reply.error(429, "slow down", type="rate_limit_error", headers={"Retry-After": "0.01"})] * 2, "rate_limited"),
+        ([Reply.error(500, "boom", type="server_error", headers=FAST_RETRY)] * 2, "server_error"),
+        ([Reply.reset(), Reply.reset()], "connection"),
+        ([Reply.text("not json"), Reply.text("{still not")], "unusable"),
+    ],
+)
+def test_a_failed_call_is_logged_as_one_llm_fault_with_its_kind(
+    server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture, replies: list[Reply], fault: str
+) -> None:
+    server.enqueue(*replies)
+    caplog.set_level(logging.INFO, logger="bot.llm")
+    with pytest.raises(LLMError):
+        OpenAIWriter(make_settings(server, PERSONA_LLM_MAX_RETRIES=1)).write(make_request(["Keep", "secret-app-name"]))
+    faults = [fields for message, fields in _events(caplog) if message == "llm_fault"]
+    assert len(faults) == 1 and faults[0]["fault"] == fault and faults[0]["model"] == "test-model"
+    assert API_KEY not in caplog.text and "secret-app-name" not in caplog.text
+
+
+def test_every_error_answer_is_logged_with_its_attempt_and_retry_after(
+    server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.enqueue(Reply.error(429, "slow down", type="rate_limit_error", headers={"Retry-After": "0.01"}))
+    caplog.set_level(logging.INFO, logger="bot.llm")
+    OpenAIWriter(make_settings(server, PERSONA_LLM_MAX_RETRIES=1)).write(make_request())
+    answers = [fields for message, fields in _events(caplog) if message == "llm_http_error"]
+    assert [(a["status"], a["attempt"], a["retry_after"]) for a in answers] == [(429, 1, "0.01")]
+    assert "llm_fault" not in [message for message, _ in _events(caplog)]
+
+
+def test_a_repaired_reply_is_logged_as_unusable_then_repaired(
+    server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.enqueue(Reply.text('{"profile": {"basic_attributes": "Mostly wom', finish_reason="length"))
+    caplog.set_level(logging.INFO, logger="bot.llm")
+    OpenAIWriter(make_settings(server)).write(make_request())
+    events = [message for message, _ in _events(caplog)]
+    assert events == ["llm_reply_unusable", "llm_reply_repaired"]
+    unusable = _events(caplog)[0][1]
+    assert unusable["finish_reason"] == "length" and unusable["attempt"] == 1

@@ -22,6 +22,7 @@ import json
 import re
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-ReplyKind = Literal["default", "json", "text", "status", "drop"]
+ReplyKind = Literal["default", "json", "text", "status", "drop", "reset"]
 
 DATA_BLOCK = re.compile(r"\n<segment_data>\n(.*?)\n</segment_data>", re.DOTALL)
 SETTING_LINE = re.compile(r"^(language|needs_estimate|buckets): (.*)$", re.MULTILINE)
@@ -90,6 +91,11 @@ class Reply:
     def drop(cls, *, delay: float = 0.0) -> Reply:
         """Close the connection without answering."""
         return cls("drop", delay=delay)
+
+    @classmethod
+    def reset(cls, *, delay: float = 0.0) -> Reply:
+        """Start a 200 answer with the default persona, then reset the connection (RST) half-way through the body."""
+        return cls("reset", delay=delay)
 
 
 JSON_SCHEMA_UNSUPPORTED = Reply.error(400, "response_format json_schema not supported", param="response_format")
@@ -395,6 +401,20 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 # The client gave up (e.g. its timeout fired during a scripted delay).
                 self.close_connection = True
 
+        def _reset_mid_body(self, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload, ensure_ascii=False).encode()
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                # SO_LINGER with a zero timeout makes close() send RST instead of FIN: a reset, not a clean end.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+
         def _read_body(self) -> Any:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -440,6 +460,9 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             if reply.kind == "status":
                 self._send(reply.status, reply.body, reply.headers)
+                return
+            if reply.kind == "reset":
+                self._reset_mid_body(server.completion(body, json.dumps(default_persona(body)), reply))
                 return
             if reply.kind == "default":
                 content = json.dumps(default_persona(body), ensure_ascii=False)
