@@ -392,8 +392,18 @@ class SlackFlows:
             lang = self.quick_lang(user_id)
             self._notice(client, where, user_id, t("msg.unexpected", lang))
 
+    def persona_modal_errors(self, user_id: str, *, segment_id: str | None,
+                             apps_text: str | None) -> dict[str, str] | None:
+        """Errors to show under the picker's inputs (the modal stays open), or None when it can be answered."""
+        if segment_id or (apps_text or "").strip():
+            return None
+        return {"apps_block": t("modal.need_input", self.quick_lang(user_id))}
+
     def persona_from_modal(self, client: WebClient, *, user_id: str, segment_id: str | None, apps_text: str | None,
                            lang: str | None, private_metadata: str, team_id: str | None = None) -> None:
+        # Bolt runs lazy listeners whatever the ack said: a submission the modal refused must not be answered too.
+        if self.persona_modal_errors(user_id, segment_id=segment_id, apps_text=apps_text) is not None:
+            return
         meta = _load_json(private_metadata)
         chosen = self.lang_for(client, user_id, lang)
         if lang in LANGS:

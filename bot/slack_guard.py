@@ -1,7 +1,8 @@
 """The gate every Slack request passes after Bolt has verified its signature and before any listener runs.
 
-- Replays: a signed request is accepted once. Slack signs each delivery afresh, so the same signature twice
-  means someone re-sent a captured request: 401, nothing processed.
+- Replays: a signed request is accepted once. Slack's requests carry a unique trigger or event id and each
+  delivery is signed afresh, so the same signature twice means someone re-sent a captured request: 401,
+  nothing processed. Typeahead lookups, which change nothing, are exempt.
 - Duplicates: Slack re-delivers an event it thinks we missed (`X-Slack-Retry-Num`) and may deliver one twice;
   an event id is handled once, later copies get a 200 with `X-Slack-No-Retry` and nothing else.
 - Access: only the configured workspaces and channels are served; everyone else gets a polite refusal.
@@ -87,7 +88,9 @@ class SlackGuard:
     ) -> tuple[str, BoltResponse] | None:
         signature = _header(req, "x-slack-signature")
         retry_num = _header(req, "x-slack-retry-num")
-        if signature and retry_num is None:
+        # A typeahead carries nothing unique: typing, deleting and retyping within a second sends the same signed
+        # bytes twice. It only reads segment names, so a replay of one gains nothing; everything else is checked.
+        if signature and retry_num is None and kind != "block_suggestion":
             digest = hashlib.sha256(signature.encode()).hexdigest()
             if not self.seen.first_time(f"sig:{digest}", REPLAY_WINDOW):
                 log.warning("slack_replay_rejected")

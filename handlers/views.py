@@ -7,18 +7,21 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.i18n import t
 from bot.slack_flows import SlackFlows
 from handlers.payloads import state_value, team_id, user_id
 
 
 def register(app: App, flows: SlackFlows) -> None:
     def ack_persona_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        if state_value(view, "segment_block", "segment_picker") or state_value(view, "apps_block", "apps_input"):
-            ack()
+        errors = flows.persona_modal_errors(
+            user_id(body),
+            segment_id=state_value(view, "segment_block", "segment_picker"),
+            apps_text=state_value(view, "apps_block", "apps_input"),
+        )
+        if errors:
+            ack(response_action="errors", errors=errors)
         else:
-            lang = flows.quick_lang(user_id(body))
-            ack(response_action="errors", errors={"apps_block": t("modal.need_input", lang)})
+            ack()
 
     def persona_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         flows.persona_from_modal(

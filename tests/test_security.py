@@ -103,6 +103,15 @@ def test_a_replayed_request_is_rejected_and_answered_once(bot: Harness) -> None:
     assert "slack_replay_rejected" in bot.logs()
 
 
+def test_identical_typeahead_lookups_within_a_second_are_both_answered(bot: Harness) -> None:
+    # Type, delete, retype: Slack sends the same bytes twice, and both must get options.
+    body, content_type = bot.sender.build_block_suggestion("segment_picker", "fit", channel_id=ALLOWED_CHANNEL)
+    headers = bot.sender.signature_headers(body)
+    answers = [bot.sender.post(body, content_type, sign=False, extra_headers=headers) for _ in range(2)]
+    assert [a.status for a in answers] == [200, 200]
+    assert all(a.json()["options"] for a in answers)
+
+
 # --- duplicates --------------------------------------------------------------------------------------------------
 
 

@@ -265,6 +265,8 @@ def test_the_picker_modal_offers_segments_as_you_type_and_makes_the_card(bot: Ha
     assert card["response_type"] == "ephemeral"
     assert card["blocks"][0]["text"]["text"] == "Fitness enthusiasts in Taipei"
     assert "基本屬性" in text_of(card)  # zh-TW, as chosen in the modal
+    # The refused empty submission was not answered behind the modal's back.
+    assert not any(has_block(p, "persona_error") for p in url_posts(bot, "modal"))
 
 
 def test_the_picker_opened_from_app_home_answers_in_the_dm(bot: Harness) -> None:
