@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_cache import add_cache_commands
 
     add_cache_commands(sub)
+    from bot.cli_dev import add_dev_command
+
+    add_dev_command(sub)
 
     p = sub.add_parser("serve", help="run the Slack app in HTTP mode (production)")
     p.add_argument("--host", default="0.0.0.0")

@@ -313,6 +313,13 @@ class SlackPayloads:
         payload["response_urls"] = response_urls or []
         return payload
 
+    def view_closed(self, view: Mapping[str, Any], user_id: str = "U1", *, is_cleared: bool = False) -> dict:
+        """The user closed `view`; Slack sends this only for views opened with `notify_on_close`."""
+        payload = self._interaction("view_closed", user_id)
+        payload["view"] = copy.deepcopy(dict(view))
+        payload["is_cleared"] = is_cleared
+        return payload
+
     def block_suggestion(
         self,
         action_id: str,
@@ -524,6 +531,9 @@ class SlackRequestSender:
 
     def build_view_submission(self, view: Mapping[str, Any], **kwargs: Any) -> tuple[str, str]:
         return self._payload_form(self.payloads.view_submission(view, **kwargs))
+
+    def build_view_closed(self, view: Mapping[str, Any], **kwargs: Any) -> tuple[str, str]:
+        return self._payload_form(self.payloads.view_closed(view, **kwargs))
 
     def build_block_suggestion(self, action_id: str, value: str, **kwargs: Any) -> tuple[str, str]:
         return self._payload_form(self.payloads.block_suggestion(action_id, value, **kwargs))

@@ -402,6 +402,8 @@ class SlackStandIn:
         self._hub.on_ack = self._record_ack
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Grows with every change anyone could see; the sandbox page long-polls on it instead of re-reading.
+        self._revision = 0
         self._methods: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -521,6 +523,7 @@ class SlackStandIn:
             self.internal_errors.clear()
             if model:
                 self._init_model()
+            self._changed()
         self._hub.reset()
 
     def fail_next(
@@ -552,7 +555,28 @@ class SlackStandIn:
     def _record(self, call: Call) -> None:
         with self._cond:
             self._calls.append(call)
+            self._changed()
+
+    def _changed(self) -> None:
+        with self._cond:
+            self._revision += 1
             self._cond.notify_all()
+
+    def mark_changed(self) -> None:
+        """Wakes long-polls for a change made outside the stand-in (the sandbox closing a modal)."""
+        self._changed()
+
+    @property
+    def revision(self) -> int:
+        """A counter that grows whenever a call is recorded or the model changes."""
+        with self._cond:
+            return self._revision
+
+    def wait_for_revision(self, after: int, timeout: float) -> int:
+        """The revision once it is past `after`, or the current one when `timeout` runs out (a long-poll)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._revision > after, timeout)
+            return self._revision
 
     def _record_ack(self, ack: dict[str, Any]) -> None:
         self._record(Call("socket_mode.ack", dict(ack), {}, None, time.monotonic(), 200, {"ok": True}, "/link/"))
@@ -577,6 +601,7 @@ class SlackStandIn:
                 is_im=channel_id.startswith("D"),
             )
             self._channels[channel_id] = channel
+            self._changed()
             return channel
 
     def add_user(
@@ -610,6 +635,31 @@ class SlackStandIn:
         with self._cond:
             ch = self._channel(channel)
             msg = self._store(ch.id, text=text, blocks=None, thread_ts=thread_ts, user=user)
+            self._changed()
+            return copy.deepcopy(msg)
+
+    def post_command_reply(self, channel: str, user: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """What Slack shows for a slash command acked with a message: ephemeral unless `in_channel`.
+
+        Raises ValueError with Slack's messages when the blocks break Block Kit's limits, as Slack then shows
+        the user an error instead of the message.
+        """
+        blocks = payload.get("blocks")
+        if blocks is not None:
+            problems = block_problems(blocks, _MAX_MESSAGE_BLOCKS)
+            if problems:
+                raise ValueError("; ".join(problems))
+        with self._cond:
+            ch = self._channel(channel)
+            in_channel = payload.get("response_type") == "in_channel"
+            msg = self._store(
+                ch.id,
+                text=str(payload.get("text") or ""),
+                blocks=blocks,
+                thread_ts=None,
+                ephemeral_user=None if in_channel else user,
+            )
+            self._changed()
             return copy.deepcopy(msg)
 
     # -- model reads -------------------------------------------------------------------------------------------
@@ -680,6 +730,7 @@ class SlackStandIn:
                     "views": self._views,
                     "home": self._home,
                     "files": files,
+                    "revision": self._revision,
                 }
             )
 

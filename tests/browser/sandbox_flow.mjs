@@ -1,0 +1,193 @@
+// Drives the `persona-bot dev` page in Debian's headless Chromium like a person would: a slash command, the
+// card, sharing it, a follow-up in the thread, both modals, a validation error and a mention. Screenshots of
+// every step go to --out. Exits 0 when every step showed what it should; otherwise prints the step and exits 1.
+//
+//   node tests/browser/sandbox_flow.mjs --url http://127.0.0.1:3000/ --out test-artifacts/sandbox
+
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+import { chromium } from "playwright-core";
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: "string" },
+    out: { type: "string", default: "test-artifacts/sandbox" },
+    chromium: { type: "string", default: "/usr/bin/chromium" },
+    timeout: { type: "string", default: "20000" },
+  },
+});
+if (!args.url) {
+  console.error("usage: node sandbox_flow.mjs --url URL [--out DIR] [--chromium PATH]");
+  process.exit(2);
+}
+const TIMEOUT = Number(args.timeout);
+mkdirSync(args.out, { recursive: true });
+
+let page;
+let step = "start";
+let shot = 0;
+const problems = [];
+
+async function screenshot(name) {
+  shot += 1;
+  await page.screenshot({ path: join(args.out, `${String(shot).padStart(2, "0")}-${name}.png`), fullPage: false });
+}
+
+async function until(description, check) {
+  const deadline = Date.now() + TIMEOUT;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      last = err;
+    }
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`timed out waiting for ${description}${last ? ` (${last.message})` : ""}`);
+}
+
+async function type(text) {
+  const input = page.locator("#composer-input");
+  await input.fill(text);
+  await input.press("Enter");
+}
+
+async function main() {
+  const profile = mkdtempSync(join(tmpdir(), "sandbox-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: args.chromium,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(TIMEOUT);
+    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    page.on("console", (msg) => {
+      // Failed requests are reported below with their URL; the console line alone does not say which.
+      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
+        problems.push(`console error: ${msg.text()}`);
+      }
+    });
+    page.on("response", (response) => {
+      if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()} during "${step}" ${response.request().postData()}`);
+    });
+    await run();
+  } catch (err) {
+    await page?.screenshot({ path: join(args.out, "failure.png") }).catch(() => {});
+    throw err;
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+async function run() {
+  step = "open the page";
+  await page.goto(args.url);
+  await page.locator("#feed .feed-empty").waitFor();
+  await screenshot("empty-channel");
+
+  step = "/persona fitness shows an ephemeral card";
+  await type("/persona fitness");
+  const ephemeralCard = page.locator("#feed .msg.msg-ephemeral", { has: page.locator('[data-action-id="persona_share"]') });
+  await ephemeralCard.locator(".bk-header").waitFor();
+  const header = (await ephemeralCard.locator(".bk-header").innerText()).trim();
+  if (!/fitness/i.test(header)) throw new Error(`unexpected card header ${JSON.stringify(header)}`);
+  await ephemeralCard.getByText("Only visible to you").waitFor();
+  await screenshot("ephemeral-card");
+
+  step = "Share to channel posts the card publicly";
+  await ephemeralCard.locator('[data-action-id="persona_share"]').click();
+  const card = page.locator("#feed .msg:not(.msg-ephemeral)", { has: page.locator('[data-action-id="persona_partnership"]') });
+  await card.locator(".bk-header").waitFor();
+  // The layout a reviewer looks at: header, bold field names, demographics in two fields, context, dividers.
+  for (const [selector, what] of [[".bk-fields .bk-field", "demographic fields"], [".bk-section-text strong", "bold text"],
+    [".bk-context", "context lines"], [".bk-divider", "dividers"], [".bk-actions .bk-button.bk-primary", "a primary button"]]) {
+    if ((await card.locator(selector).count()) === 0) throw new Error(`the shared card has no ${what} (${selector})`);
+  }
+  await screenshot("shared-card");
+
+  step = "Partnership ideas answers in the card's thread";
+  await card.locator('[data-action-id="persona_partnership"]').click();
+  await card.locator(".msg-replies").waitFor();
+  await card.locator(".msg-replies").click();
+  const threadReply = page.locator("#thread-feed .msg .bk-section-text", { hasText: /^Partnership ideas$/ });
+  await threadReply.waitFor();
+  await screenshot("partnership-thread");
+
+  step = "Competitor analysis opens a modal and answers in the thread";
+  await card.locator('[data-action-id="persona_competitor"]').click();
+  const modal = page.locator(".modal");
+  await modal.waitFor();
+  await modal.locator('[data-action-id="product_input"]').fill("Protein drink");
+  await screenshot("competitor-modal");
+  await modal.locator(".modal-submit").click();
+  await modal.waitFor({ state: "detached" });
+  await page.locator("#thread-feed .msg .bk-section-text", { hasText: "Competitor analysis — Protein drink" }).waitFor();
+  await screenshot("competitor-thread");
+  await page.locator("#thread-close").click();
+
+  step = "/persona help offers the picker";
+  await type("/persona help");
+  const help = page.locator("#feed .msg.msg-ephemeral", { has: page.locator('[data-action-id="persona_open_modal"]') });
+  await help.waitFor();
+  await help.locator('[data-action-id="persona_open_modal"]').click();
+  await modal.waitFor();
+
+  step = "submitting the picker empty shows the app's error in the modal";
+  await modal.locator(".modal-submit").click();
+  await modal.locator(".bk-error").waitFor();
+  await screenshot("picker-error");
+
+  step = "the picker's typeahead loads segments from the app";
+  const picker = modal.locator('[data-action-id="segment_picker"] input');
+  await picker.click();
+  await picker.fill("parent");
+  // Options answer the newest query only: wait for the ones that match what was typed.
+  const option = modal.locator(".bk-option").first();
+  await until("options for the typed text", async () => /parent/i.test(await option.innerText()));
+  const chosen = (await option.innerText()).trim();
+  await screenshot("picker-options");
+  await option.click();
+  await until("the picked segment in the input", async () => (await picker.inputValue()) === chosen);
+  await modal.locator(".modal-submit").click();
+  await modal.waitFor({ state: "detached" });
+  const pickedCard = page.locator("#feed .msg.msg-ephemeral", {
+    has: page.locator(".bk-header", { hasText: chosen }),
+  }).filter({ has: page.locator('[data-action-id="persona_share"]') });
+  await pickedCard.waitFor();
+  await screenshot("picker-card");
+
+  step = "a mention is answered in the message's thread";
+  await type("@persona-bot gamers");
+  const said = page.locator("#feed .msg:not(.msg-bot)", { hasText: "@persona-bot gamers" });
+  await said.locator(".mk-mention").waitFor();
+  await said.locator(".msg-replies").waitFor();
+  await said.locator(".msg-replies").click();
+  await page.locator("#thread-feed .msg.msg-bot .bk-header").waitFor();
+  await screenshot("mention-thread");
+
+  step = "App Home";
+  await page.locator("#nav-app").click();
+  await page.locator("#tab-home").click();
+  await page.locator("#home .bk-header").waitFor();
+  await screenshot("app-home");
+
+  step = "the page logged no errors";
+  if (problems.length) throw new Error(problems.join("\n"));
+}
+
+try {
+  await main();
+  console.log(`sandbox flow passed: ${shot} screenshots in ${args.out}`);
+} catch (err) {
+  console.error(`sandbox flow failed at step "${step}": ${err.message}`);
+  process.exit(1);
+}
