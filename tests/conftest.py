@@ -13,6 +13,7 @@ from bot.config import Settings, get_settings
 from bot.dataset import read_dataset, sample_dataset_dir
 from bot.warehouse.duckdb import DuckDBWarehouse, write_duckdb_file
 from tests.redis_server import RedisServer, running_redis
+from tests.support.openai_server import FakeOpenAIServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,3 +72,10 @@ def client(redis_server: RedisServer) -> Iterator[Redis]:
     raw.flushdb()
     yield raw
     raw.close()
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeOpenAIServer]:
+    """The local OpenAI-compatible server, one per test module; tests script its replies and reset it."""
+    with FakeOpenAIServer() as server:
+        yield server

@@ -59,6 +59,11 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: fl
     raise RuntimeError(f"the bot did not become healthy:\n{log.read_text(errors='replace')}")
 
 
+def llm_env(llm_url: str, api_key: str = "sk-test", **extra: str) -> dict[str, str]:
+    """Settings that point a bot at a local OpenAI-compatible server; no SDK retries unless asked for."""
+    return {"OPENAI_API_KEY": api_key, "OPENAI_BASE_URL": f"{llm_url}/v1", "PERSONA_LLM_MAX_RETRIES": "0", **extra}
+
+
 def bot_env(tmp: Path, standin: SlackStandIn, warehouse_file: Path, **extra: str) -> dict[str, str]:
     """The environment of a bot process: this machine's, minus any of our settings, pointed at the stand-in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PERSONA_", "OPENAI_", "SLACK_", "REDIS_"))}

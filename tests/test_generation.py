@@ -4,7 +4,6 @@ import logging
 import multiprocessing
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,6 @@ from tests.redis_server import RedisServer, RedisSettings
 from tests.support.openai_server import FakeOpenAIServer, Reply
 
 SEGMENT = "seg_001"
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from bot.prompt_echo import echoes_prompt
 from bot.prompting import DATA_CLOSE, DATA_OPEN, example_pair, extract_segment_data
 from bot.service import PersonaService
 from prompts import load_template
-from tests.slack_harness import Harness, assert_slack_accepts, running_bot
+from tests.slack_harness import Harness, assert_slack_accepts, llm_env, running_bot
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
 
 MODEL = "gpt-4.1-mini"
@@ -59,15 +59,9 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @pytest.fixture(scope="module")
-def llm() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
         llm: FakeOpenAIServer) -> Iterator[Harness]:
-    env = {"OPENAI_API_KEY": "sk-hostile", "OPENAI_BASE_URL": f"{llm.url}/v1", "PERSONA_LLM_MAX_RETRIES": "0"}
+    env = llm_env(llm.url, "sk-hostile")
     with running_bot(tmp_path_factory.mktemp("hostile"), sample_warehouse_file, env_extra=env) as harness:
         yield harness
 

@@ -19,7 +19,7 @@ import pytest
 
 from bot.blockkit_limits import violations
 from bot.models import PROFILE_FIELDS
-from tests.slack_harness import Harness, action_ids, assert_slack_accepts, running_bot
+from tests.slack_harness import Harness, action_ids, assert_slack_accepts, llm_env, running_bot
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
 
 API_KEY = "sk-faults-secret-0123456789"
@@ -30,21 +30,10 @@ SLOW = LLM_TIMEOUT + 2.0
 
 
 @pytest.fixture(scope="module")
-def llm() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
         llm: FakeOpenAIServer) -> Iterator[Harness]:
-    env = {
-        "OPENAI_API_KEY": API_KEY,
-        "OPENAI_BASE_URL": f"{llm.url}/v1",
-        # One SDK retry: a single fault is absorbed, a persistent one reaches the user as an offline draft.
-        "PERSONA_LLM_MAX_RETRIES": "1",
-        "PERSONA_LLM_TIMEOUT": str(LLM_TIMEOUT),
-    }
+    # One SDK retry: a single fault is absorbed, a persistent one reaches the user as an offline draft.
+    env = llm_env(llm.url, API_KEY, PERSONA_LLM_MAX_RETRIES="1", PERSONA_LLM_TIMEOUT=str(LLM_TIMEOUT))
     with running_bot(tmp_path_factory.mktemp("llm-faults"), sample_warehouse_file, env_extra=env) as harness:
         yield harness
 

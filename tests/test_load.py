@@ -27,7 +27,7 @@ import pytest
 from bot.dataset import sample_dataset_dir
 from tests.bq_emulator import PROJECT, EmulatorUnavailable, running_emulator
 from tests.redis_server import RedisServer, running_redis
-from tests.slack_harness import Harness, blocks_of, is_card, running_bot, url_posts
+from tests.slack_harness import Harness, blocks_of, is_card, llm_env, running_bot, url_posts
 from tests.support.openai_server import FakeOpenAIServer, Reply
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -120,8 +120,7 @@ def llm() -> Iterator[FakeOpenAIServer]:
 @pytest.fixture(scope="module")
 def loaded_bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path, llm: FakeOpenAIServer,
                redis_server: RedisServer) -> Iterator[Harness]:
-    env = {"OPENAI_API_KEY": "sk-load-test", "OPENAI_BASE_URL": f"{llm.url}/v1", "REDIS_URL": redis_server.url,
-           "PERSONA_LLM_MAX_RETRIES": "0"}
+    env = llm_env(llm.url, REDIS_URL=redis_server.url)
     with running_bot(tmp_path_factory.mktemp("load"), sample_warehouse_file, env_extra=env) as harness:
         yield harness
 
@@ -168,8 +167,7 @@ def test_redis_crashing_and_coming_back_under_load_loses_nothing(
 ) -> None:
     workdir = tmp_path_factory.mktemp("redis-crash")
     with FakeOpenAIServer(latency=0.5) as llm, running_redis(workdir / "redis") as redis:
-        env = {"OPENAI_API_KEY": "sk-load-test", "OPENAI_BASE_URL": f"{llm.url}/v1", "REDIS_URL": redis.url,
-               "PERSONA_LLM_MAX_RETRIES": "0"}
+        env = llm_env(llm.url, REDIS_URL=redis.url)
         with running_bot(workdir, sample_warehouse_file, env_extra=env) as h:
             rng = random.Random(7)
             plan = sorted((rng.uniform(0.0, 8.0), f"U0RC{i % 10}", rng.choice(SEGMENTS)) for i in range(80))

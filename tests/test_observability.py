@@ -21,22 +21,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.logging_setup import JsonFormatter, RequestContextFilter, TextFormatter, redact
 from bot.request_context import begin, run_isolated
 from tests.redis_server import RedisServer
-from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, Harness, is_card, running_bot, wait_url
+from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, Harness, is_card, llm_env, running_bot, wait_url
 from tests.support.openai_server import FakeOpenAIServer, Reply
 
 API_KEY = "sk-observability-secret-0123456789"
 
 
 @pytest.fixture(scope="module")
-def llm() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
         llm: FakeOpenAIServer) -> Iterator[Harness]:
-    env = {"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": f"{llm.url}/v1", "PERSONA_LLM_MAX_RETRIES": "0"}
+    env = llm_env(llm.url, API_KEY)
     with running_bot(tmp_path_factory.mktemp("observability"), sample_warehouse_file, env_extra=env) as harness:
         yield harness
 

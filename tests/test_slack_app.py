@@ -18,7 +18,17 @@ import pytest
 
 from bot.blockkit_limits import violations
 from bot.devtools import Call
-from tests.slack_harness import Harness, action_ids, assert_slack_accepts, running_bot
+from tests.slack_harness import (
+    Harness,
+    action_ids,
+    assert_slack_accepts,
+    blocks_of,
+    is_card,
+    llm_env,
+    running_bot,
+    url_posts,
+    wait_url,
+)
 from tests.support.openai_server import FakeOpenAIServer, Reply
 
 # Harnesses started in this module; after every test, each payload they received is checked against Block Kit limits.
@@ -39,15 +49,9 @@ def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path) -
 
 
 @pytest.fixture(scope="module")
-def llm() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def llm_bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
             llm: FakeOpenAIServer) -> Iterator[Harness]:
-    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{llm.url}/v1", "PERSONA_LLM_MAX_RETRIES": "0"}
+    env = llm_env(llm.url)
     with running_bot(tmp_path_factory.mktemp("slack-llm"), sample_warehouse_file, env_extra=env) as harness:
         _HARNESSES.append(harness)
         yield harness
@@ -59,7 +63,7 @@ def _payload_problems(call: Call) -> list[str]:
     if call.method in MESSAGE_METHODS:
         if params.get("delete_original"):
             return []
-        return violations({"text": params.get("text"), "blocks": _blocks(params)})
+        return violations({"text": params.get("text"), "blocks": blocks_of(params)})
     if call.method in MODAL_METHODS:
         return violations(_view(params), kind="modal")
     if call.method == "views.publish":
@@ -88,32 +92,23 @@ def _every_payload_fits() -> Iterator[None]:
 # --- reading what Slack received ---------------------------------------------------------------------------------
 
 
-def _blocks(params: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = params.get("blocks") or []
-    return json.loads(blocks) if isinstance(blocks, str) else blocks
-
-
 def _view(params: dict[str, Any]) -> dict[str, Any]:
     view = params.get("view") or {}
     return json.loads(view) if isinstance(view, str) else view
 
 
-def is_card(params: dict[str, Any]) -> bool:
-    return any(b.get("block_id") == "persona_actions" for b in _blocks(params))
-
-
 def has_block(params: dict[str, Any], block_id: str) -> bool:
-    return any(b.get("block_id") == block_id for b in _blocks(params))
+    return any(b.get("block_id") == block_id for b in blocks_of(params))
 
 
 def text_of(params: dict[str, Any]) -> str:
-    return json.dumps(_blocks(params), ensure_ascii=False) + str(params.get("text", ""))
+    return json.dumps(blocks_of(params), ensure_ascii=False) + str(params.get("text", ""))
 
 
 def persona_id(params: dict[str, Any]) -> str:
     values = {
         e.get("value")
-        for b in _blocks(params) if b.get("block_id") in ("persona_actions", "persona_feedback")
+        for b in blocks_of(params) if b.get("block_id") in ("persona_actions", "persona_feedback")
         for e in b["elements"]
     }
     assert len(values) == 1, values
@@ -121,22 +116,12 @@ def persona_id(params: dict[str, Any]) -> str:
 
 
 def footer(params: dict[str, Any]) -> str:
-    block = next(b for b in _blocks(params) if b.get("block_id") == "persona_footer")
+    block = next(b for b in blocks_of(params) if b.get("block_id") == "persona_footer")
     return " · ".join(e["text"] for e in block["elements"])
 
 
 def response_url(h: Harness, name: str, channel: str, user: str, message_ts: str | None = None) -> str:
     return h.standin.response_url(name, channel_id=channel, user_id=user, message_ts=message_ts)
-
-
-def wait_url(h: Harness, name: str, predicate: Callable[[dict[str, Any]], bool] = lambda p: True,
-             timeout: float = 20.0) -> dict[str, Any]:
-    path = f"/response_url/{name}"
-    return h.standin.wait_for("response_url", lambda c: c.path == path and predicate(c.params), timeout).params
-
-
-def url_posts(h: Harness, name: str) -> list[dict[str, Any]]:
-    return [c.params for c in h.standin.calls_to("response_url") if c.path == f"/response_url/{name}"]
 
 
 def wait_call(h: Harness, method: str, channel: str, predicate: Callable[[dict[str, Any]], bool] = lambda p: True,
@@ -390,7 +375,7 @@ def test_share_posts_the_same_card_publicly_even_where_the_app_is_not_a_member(b
     # Not regenerated: the same persona, minus the share button.
     assert persona_id(posted.params) == persona_id(card)
     assert "persona_share" not in action_ids(posted.params)
-    assert _blocks(posted.params)[0] == card["blocks"][0]
+    assert blocks_of(posted.params)[0] == card["blocks"][0]
     confirmation = wait_url(bot, "share-click")
     assert confirmation["response_type"] == "ephemeral" and confirmation["replace_original"] is False
     assert f"<#{channel}>" in confirmation["text"]
@@ -460,7 +445,7 @@ def test_competitor_analysis_asks_for_the_product_then_answers_in_the_thread(bot
     assert bot.sender.view_submission(view, values, user_id=user).status == 200
     answer = wait_call(bot, "chat.update", channel, lambda p: "Competitor analysis" in text_of(p))
     assert answer.ok
-    heading = _blocks(answer.params)[0]["text"]["text"]
+    heading = blocks_of(answer.params)[0]["text"]["text"]
     assert "FitFuel" in heading and "蛋白飲" in heading and "<!channel>" not in heading
     reply = model_message(bot, channel, answer.params["ts"])
     assert reply["thread_ts"] == card["ts"]
@@ -644,7 +629,7 @@ def test_an_unknown_segment_in_a_thread_is_replaced_by_the_picked_card(bot: Harn
     click(bot, "persona_pick_segment_1", message, user=user, channel=channel, name="unknownt-pick")
     card = wait_call(bot, "chat.update", channel, is_card)
     assert card.params["ts"] == message["ts"]
-    assert _blocks(card.params)[0]["text"]["text"] == "New parents in Taiwan"
+    assert blocks_of(card.params)[0]["text"]["text"] == "New parents in Taiwan"
 
 
 @pytest.mark.parametrize(("text", "name"), [("0.9, 0.8, 0.7", "nothing-scores"), ("!!! ??? ...", "nothing-marks")])
@@ -745,6 +730,6 @@ def test_a_second_identical_request_gets_the_cached_card(bot: Harness) -> None:
     assert "cached" not in footer(first)
     assert "cached" in footer(second)
     # Same persona (same id in every button), not a new generation.
-    assert {e.get("value") for b in _blocks(first) for e in b.get("elements", []) if e.get("type") == "button"} == {
-        e.get("value") for b in _blocks(second) for e in b.get("elements", []) if e.get("type") == "button"
+    assert {e.get("value") for b in blocks_of(first) for e in b.get("elements", []) if e.get("type") == "button"} == {
+        e.get("value") for b in blocks_of(second) for e in b.get("elements", []) if e.get("type") == "button"
     }
