@@ -41,6 +41,14 @@ def escape(text: str) -> str:
     return plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape_incoming(text: str) -> str:
+    """Text as the user typed it, from Slack's message and command text, where Slack escaped `&`, `<` and `>`.
+
+    Without this, "H&M 0.9" arrives as "H&amp;M 0.9" and the `;` splits it into two apps.
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def length(text: str) -> int:
     """Length as UTF-16 code units: characters outside the BMP (most emoji) count twice."""
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)

@@ -22,6 +22,7 @@ from bot.export import persona_csv, persona_markdown
 from bot.followups import FollowUpReport, FollowUpService
 from bot.i18n import t
 from bot.models import PersonaResult
+from bot.mrkdwn import unescape_incoming
 from bot.parsing import looks_like_app_list, parse_app_list
 from bot.rate_limit import RateLimited
 from bot.service import PersonaService
@@ -73,13 +74,15 @@ class SlackFlows:
     # --- personas ---------------------------------------------------------------------------------------------
 
     def classify(self, text: str) -> PersonaRequest | None:
-        """A segment name or a pasted app list; None for an empty text or `help`."""
-        text = text.strip()
+        """A segment name or a pasted app list (message or command text, as Slack escaped it); None for help."""
+        text = unescape_incoming(text).strip()
         if not text or text.casefold() in {"help", "幫助", "帮助", "?"}:
             return None
         # Text without a single usable name (only scores or punctuation) is a paste that failed, not a segment
-        # name: answering with an example list helps more than "no segment called '0.9, 0.8'".
-        kind = "apps" if not parse_app_list(text).apps or looks_like_app_list(text) else "segment"
+        # name: answering with an example list helps more than "no segment called '0.9, 0.8'". The rest of a
+        # runaway paste is cut later anyway, so its kind is judged on the part that will be used.
+        head = text[: self.settings.max_input_chars]
+        kind = "apps" if not parse_app_list(head).apps or looks_like_app_list(head) else "segment"
         return PersonaRequest(kind=kind, query=text, lang=self.settings.default_lang)
 
     def deliver(self, surface: Surface, request: PersonaRequest, user_id: str, *, refresh: bool = False) -> None:
@@ -197,7 +200,7 @@ class SlackFlows:
     def shortcut(self, client: WebClient, *, user_id: str, text: str, channel: str, message_ts: str,
                  response_url: str | None = None, team_id: str | None = None) -> None:
         lang = self.lang_for(client, user_id)
-        request = PersonaRequest(kind="apps", query=text, lang=lang, team_id=team_id)
+        request = PersonaRequest(kind="apps", query=unescape_incoming(text), lang=lang, team_id=team_id)
         surface = MessageSurface(client, channel, thread_ts=message_ts)
         try:
             surface.show(cards.working_message(lang))

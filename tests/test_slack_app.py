@@ -734,3 +734,13 @@ def test_a_second_identical_request_gets_the_cached_card(bot: Harness) -> None:
     assert {e.get("value") for b in blocks_of(first) for e in b.get("elements", []) if e.get("type") == "button"} == {
         e.get("value") for b in blocks_of(second) for e in b.get("elements", []) if e.get("type") == "button"
     }
+
+
+def test_text_slack_escaped_is_read_as_the_user_typed_it(bot: Harness) -> None:
+    user, channel = "U0AMP1", "C0AMP1"
+    # Slack sends "H&M 0.9, Keep 0.8 <3" as below; unread, the `;` of `&amp;` would split H&M in two.
+    card = slash_card(bot, "H&amp;M 0.9, Keep 0.8, A&lt;B&gt;C 0.7", user=user, channel=channel, name="amp")
+    grounding = next(b for b in card["blocks"] if b.get("block_id") == "persona_apps")["text"]["text"]
+    assert "Grounded on 3 apps" in grounding
+    # Shown escaped once, so Slack displays "H&M" and "A<B>C" again.
+    assert "H&amp;M" in grounding and "A&lt;B&gt;C" in grounding and "&amp;amp;" not in grounding
