@@ -1,11 +1,11 @@
-"""Mentions, direct messages and App Home. Bolt acks events before these run."""
+"""Mentions, direct messages and App Home: acked at once, answered by lazy listeners."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
@@ -16,13 +16,14 @@ MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
 def register(app: App, flows: SlackFlows) -> None:
-    @app.event("app_mention")
+    def ack_event(ack: Ack) -> None:
+        ack()
+
     def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         flows.in_thread(client, user_id=str(event.get("user", "")), text=MENTION.sub(" ", event.get("text", "")),
                         channel=str(event["channel"]), thread_ts=event.get("thread_ts") or event.get("ts"),
                         team_id=team_id(body))
 
-    @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         # Only plain messages from people in a DM with the app; edits, joins and bot posts are not requests.
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
@@ -30,7 +31,12 @@ def register(app: App, flows: SlackFlows) -> None:
         flows.in_thread(client, user_id=str(event.get("user", "")), text=MENTION.sub(" ", event.get("text", "")),
                         channel=str(event["channel"]), thread_ts=event.get("thread_ts"), team_id=team_id(body))
 
-    @app.event("app_home_opened")
     def on_home(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") == "home":
             flows.publish_home(client, user_id=str(event.get("user", "")))
+
+    # Acked at once, answered lazily: in HTTP mode the response waits for listeners, and Slack retries an event
+    # that is not acked within 3 s.
+    app.event("app_mention")(ack=ack_event, lazy=[on_mention])
+    app.event("message")(ack=ack_event, lazy=[on_message])
+    app.event("app_home_opened")(ack=ack_event, lazy=[on_home])

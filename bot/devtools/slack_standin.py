@@ -328,6 +328,9 @@ def _api_message(msg: Mapping[str, Any]) -> dict[str, Any]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Slack takes bursts; socketserver's backlog of 5 would reset or delay (SYN retried after 1 s) the bot's calls
+    # under load, a latency of this stand-in rather than of the bot.
+    request_queue_size = 512
 
     def __init__(self, address: tuple[str, int], standin: SlackStandIn) -> None:
         self.standin = standin

@@ -217,6 +217,12 @@ def _count_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's backlog of 5 resets or delays (SYN retried after 1 s) bursts of concurrent completions.
+    request_queue_size = 512
+    daemon_threads = True
+
+
 # --- the server -------------------------------------------------------------------------------------------
 
 
@@ -311,7 +317,7 @@ class FakeOpenAIServer:
 
     def start(self) -> FakeOpenAIServer:
         self._stopping.clear()
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
+        self._httpd = _Server((self.host, self.port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
         self._thread.start()
