@@ -1,0 +1,200 @@
+"""The processes a bench run measures: redis-server, the OpenAI-compatible server, the Slack stand-in and a bot.
+
+Who measures what: the bot (gunicorn, as `persona-bot serve` runs it in production) and the OpenAI-compatible
+server each have their own process; the load generator and the Slack stand-in share the bench process, so the
+request's start and the card's arrival are read from one clock.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from redis import Redis
+
+from bench.standin import BenchStandIn
+from bot.dataset import read_dataset, sample_dataset_dir
+from bot.devtools import SlackRequestSender
+from bot.warehouse.duckdb import write_duckdb_file
+from tests.redis_server import RedisServer
+from tests.slack_harness import SIGNING_SECRET, bot_env, free_port, wait_healthy
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+Design = Literal["real", "ack-after-generate", "no-cache"]
+DESIGN_LABELS: dict[str, str] = {
+    "real": "persona-bot (ack at once, cache, single-flight)",
+    "ack-after-generate": "naive: ack after generating",
+    "no-cache": "naive: no cache, no single-flight",
+}
+# One Redis database per design, so one design's cache never answers for another.
+REDIS_DB: dict[str, int] = {"real": 0, "ack-after-generate": 1, "no-cache": 2}
+
+
+def rss_bytes(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@dataclass
+class LLMProcess:
+    url: str
+    proc: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        _stop(self.proc)
+
+
+def start_llm(latency: float, model: str, timeout: float = 60.0) -> LLMProcess:
+    cmd = [sys.executable, "-m", "bench.llm_server", "--port", "0", "--latency", str(latency), "--model", model]
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline() if proc.stdout else ""), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    line = first[0].strip() if first else ""
+    if not line.startswith("listening on "):
+        _stop(proc)
+        raise RuntimeError(f"the bench LLM server did not start: {line or 'no output'}")
+    return LLMProcess(url=line.removeprefix("listening on "), proc=proc)
+
+
+@dataclass
+class BotProcess:
+    design: Design
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    sender: SlackRequestSender
+
+    def worker_pid(self) -> int:
+        """The gunicorn worker that serves requests (the master only supervises it)."""
+        workers = children(self.proc.pid)
+        return workers[0] if workers else self.proc.pid
+
+    def rss(self) -> tuple[int | None, int | None]:
+        """(worker, master) resident memory in bytes."""
+        return rss_bytes(self.worker_pid()), rss_bytes(self.proc.pid)
+
+    def stop(self) -> None:
+        _stop(self.proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    standin: BenchStandIn
+    redis: RedisServer
+    llm: LLMProcess
+    warehouse: Path
+    llm_timeout: float = 30.0
+    # Per design: what its log said beyond info lines, so a figure bent by errors does not pass unnoticed.
+    log_notes: dict[str, str] = field(default_factory=dict)
+
+    def redis_url(self, design: Design) -> str:
+        return f"redis://127.0.0.1:{self.redis.port}/{REDIS_DB[design]}"
+
+    def flush(self, design: Design) -> None:
+        """Empties the design's cache and store: the next request for anything is uncached."""
+        client = Redis.from_url(self.redis_url(design))
+        try:
+            client.flushdb()
+        finally:
+            client.close()
+
+    @contextmanager
+    def bot(self, design: Design, env_extra: dict[str, str] | None = None) -> Iterator[BotProcess]:
+        home = self.tmp / f"bot-{design}"
+        home.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        env = bot_env(
+            home,
+            self.standin,
+            self.warehouse,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            OPENAI_API_KEY="sk-bench",
+            OPENAI_BASE_URL=f"{self.llm.url}/v1",
+            PERSONA_LLM_TIMEOUT=str(self.llm_timeout),
+            REDIS_URL=self.redis_url(design),
+            # Every bench user generates many personas within the hour; the limits are tested elsewhere.
+            PERSONA_RATE_LIMIT_USER="0",
+            PERSONA_RATE_LIMIT_TEAM="0",
+            **(env_extra or {}),
+        )
+        if design == "real":
+            cmd = [sys.executable, "-m", "bot.cli", "serve"]
+        else:
+            cmd = [sys.executable, "-m", "bench.naive_app", "--design", design]
+        cmd += ["--host", "127.0.0.1", "--port", str(port)]
+        log = home / "bot.log"
+        self.flush(design)
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, proc, log)
+            sender = SlackRequestSender(
+                f"{url}/slack/events", SIGNING_SECRET, response_url_factory=self.standin.response_url, timeout=30
+            )
+            yield BotProcess(design=design, url=url, proc=proc, log=log, sender=sender)
+        finally:
+            _stop(proc)
+            self.log_notes[design] = log_problems(log)
+
+
+def log_problems(log: Path) -> str:
+    """How many error and warning lines a bot log holds, with the first error, in one line."""
+    errors: list[str] = []
+    warnings = 0
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        lowered = line.lower()
+        if '"level": "error"' in lowered or lowered.startswith(("error", "critical")) or "traceback" in lowered:
+            errors.append(line.strip())
+        elif '"level": "warning"' in lowered or lowered.startswith("warning"):
+            warnings += 1
+    note = f"{len(errors)} error lines, {warnings} warning lines"
+    return note + (f"; first error: `{errors[0][:200]}`" if errors else "")
+
+
+@contextmanager
+def running_stack(tmp: Path, *, llm_latency: float, model: str) -> Iterator[Stack]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    warehouse = tmp / "warehouse.duckdb"
+    write_duckdb_file(warehouse, read_dataset(sample_dataset_dir()))
+    redis = RedisServer(tmp / "redis").start()
+    try:
+        llm = start_llm(llm_latency, model)
+        try:
+            with BenchStandIn() as standin:
+                yield Stack(tmp=tmp, standin=standin, redis=redis, llm=llm, warehouse=warehouse)
+        finally:
+            llm.stop()
+    finally:
+        redis.stop()
