@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import multiprocessing
 import os
 import tempfile
 import time
@@ -16,9 +17,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings
+from bot.errors import PersonaError
 from bot.logging_setup import configure_logging
 from bot.request_context import begin, new_request_id
 
@@ -36,6 +37,9 @@ def _respond(start_response: Callable[..., Any], body: bytes, content_type: str)
 
 
 def make_wsgi_app(settings: Settings) -> WSGIApp:
+    # Imported here, not at the top: the gunicorn master never builds an app, and workers fork from it.
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
     from bot import metrics
     from bot.slack_app import create_app
     from bot.slack_guard import REQUEST_ID_HEADER
@@ -75,6 +79,42 @@ def make_wsgi_app(settings: Settings) -> WSGIApp:
     return application
 
 
+def _build_and_report(settings: Settings, report: Any) -> None:
+    try:
+        make_wsgi_app(settings)
+        report.send(("ok", 0, ""))
+    except PersonaError as exc:
+        report.send(("persona", exc.exit_code, str(exc)))
+    except Exception as exc:  # e.g. Bolt's own error for a token Slack rejects
+        report.send(("error", 1, f"{type(exc).__name__}: {exc}"))
+
+
+def check_app_builds(settings: Settings, timeout: float = 120.0) -> None:
+    """Build the app once in a throwaway child, before gunicorn forks its workers.
+
+    A bad token or a missing secret then surfaces as one clear line instead of a worker that fails to boot. It
+    happens in a child so the master stays small: workers are forked from it, and an app built in the master
+    would sit in every worker's memory next to the worker's own.
+    """
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_build_and_report, args=(settings, sender), name="app-check")
+    child.start()
+    sender.close()
+    try:
+        kind, exit_code, message = receiver.recv() if receiver.poll(timeout) else ("error", 1, "timed out")
+    except EOFError:
+        kind, exit_code, message = "error", 1, "the check exited without an answer"
+    finally:
+        child.join(timeout=10)
+    if kind == "persona":
+        error = PersonaError(message)
+        error.exit_code = exit_code
+        raise error
+    if kind != "ok":
+        raise RuntimeError(f"the Slack app could not be built ({message})")
+
+
 class _Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, options: dict[str, Any]):
         self.settings, self.options = settings, options
@@ -93,8 +133,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts on its own; a shared directory lets /metrics add them up (before any metric exists).
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="persona-bot-metrics-")
-    # Building the app once here surfaces a bad token or a missing secret as one clear line before forking.
-    make_wsgi_app(settings)
+    check_app_builds(settings)
     _Server(
         settings,
         {

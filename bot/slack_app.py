@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
@@ -65,7 +66,21 @@ def create_app(
     generator = Generator.from_settings(settings, service)
     llm = service.writer if service.writer.kind == "llm" else None
     flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm), generate=generator)
-    app = App(
+    try:
+        app = _bolt_app(settings, socket_mode)
+    except BoltError as exc:
+        # auth.test at start-up failed: a wrong, revoked or mistyped token is a setting to fix, not a crash.
+        raise SlackConfigError(f"Slack did not accept SLACK_BOT_TOKEN at start-up ({exc}).") from None
+    # Replays, duplicate deliveries and workspaces or channels we do not serve stop here, before any listener.
+    app.use(SlackGuard(settings, open_seen_keys(settings), flows.quick_lang))
+    import handlers  # the composition root is the only place that knows the listeners
+
+    handlers.register(app, flows)
+    return SlackBot(app=app, flows=flows)
+
+
+def _bolt_app(settings: Settings, socket_mode: bool) -> App:
+    return App(
         client=build_client(settings),
         signing_secret=None if socket_mode else settings.slack_signing_secret.get_secret_value(),  # type: ignore[union-attr]
         # Listeners wait on the warehouse and the LLM; the default pool of 5 would queue users behind each other.
@@ -79,9 +94,3 @@ def create_app(
         # Every listener is ack + lazy, so nothing slow holds the response.
         process_before_response=not socket_mode,
     )
-    # Replays, duplicate deliveries and workspaces or channels we do not serve stop here, before any listener.
-    app.use(SlackGuard(settings, open_seen_keys(settings), flows.quick_lang))
-    import handlers  # the composition root is the only place that knows the listeners
-
-    handlers.register(app, flows)
-    return SlackBot(app=app, flows=flows)

@@ -130,3 +130,25 @@ def test_second_identical_run_is_a_cache_hit_with_redis(env: dict[str, str], tmp
     # Without Redis each run is its own process: nothing is shared, so nothing is a hit.
     again = json.loads(run(["persona", "--segment", "seg_003", "--format", "json"], env).stdout)
     assert again["meta"]["cached"] is False
+
+
+# --- serve: settings checked before gunicorn starts ---------------------------------------------------------------
+
+
+def test_serve_without_a_signing_secret_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    proc = run(["serve", "--port", "0"], {**env, "SLACK_BOT_TOKEN": "xoxb-test-token"})
+    assert proc.returncode == 2
+    assert "SLACK_SIGNING_SECRET is not set" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_serve_with_a_token_slack_refuses_is_one_line_and_no_secret(env: dict[str, str], tmp_path: Path) -> None:
+    from bot.devtools import SlackStandIn
+
+    with SlackStandIn() as standin:
+        proc = run(["serve", "--port", "0"], {**env, "SLACK_API_URL": standin.api_url,
+                                              "SLACK_BOT_TOKEN": "not-a-slack-token-12345",
+                                              "SLACK_SIGNING_SECRET": "hush-hush-secret"})
+    assert proc.returncode == 2, proc.stderr
+    assert "Slack did not accept SLACK_BOT_TOKEN" in proc.stderr and "invalid_auth" in proc.stderr
+    assert "Traceback" not in proc.stderr and "hush-hush-secret" not in proc.stderr
