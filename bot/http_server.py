@@ -6,7 +6,6 @@ replicas and workers share state only through the configured stores (Redis), nev
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import multiprocessing
@@ -21,14 +20,14 @@ from gunicorn.app.base import BaseApplication
 from bot.config import Settings
 from bot.errors import PersonaError
 from bot.logging_setup import configure_logging
-from bot.request_context import begin, new_request_id
+from bot.request_context import begin, new_request_id, run_isolated
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 log = logging.getLogger("bot.http")
 
-# Paths are metric labels: anything else is counted as "other", so scanners cannot grow the series without bound.
-_KNOWN_PATHS = {"/slack/events", "/healthz", "/metrics"}
+# Paths are metric labels: anything but Slack's is counted as "other", so scanners cannot grow the series.
+SLACK_PATH = "/slack/events"
 
 
 def _respond(start_response: Callable[..., Any], body: bytes, content_type: str) -> Iterable[bytes]:
@@ -45,7 +44,7 @@ def make_wsgi_app(settings: Settings) -> WSGIApp:
     from bot.slack_guard import REQUEST_ID_HEADER
 
     bot = create_app(settings)
-    slack = SlackRequestHandler(bot.app, path="/slack/events")
+    slack = SlackRequestHandler(bot.app, path=SLACK_PATH)
     request_id_key = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 
     def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -66,7 +65,7 @@ def make_wsgi_app(settings: Settings) -> WSGIApp:
         body = slack(environ, recording_start_response)
         elapsed = time.perf_counter() - started
         code = status[0] if status else "500"
-        label = path if path in _KNOWN_PATHS else "other"
+        label = path if path == SLACK_PATH else "other"
         metrics.HTTP_REQUESTS.labels(label, code).inc()
         metrics.HTTP_SECONDS.labels(label).observe(elapsed)
         log.info("http_request", extra={"path": label, "status": int(code), "latency_ms": round(elapsed * 1000, 1)})
@@ -74,7 +73,7 @@ def make_wsgi_app(settings: Settings) -> WSGIApp:
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         # A fresh context per request: ids set while handling one request never leak into the next on this thread.
-        return contextvars.copy_context().run(handle, environ, start_response)
+        return run_isolated(handle, environ, start_response)
 
     return application
 
@@ -98,7 +97,8 @@ def check_app_builds(settings: Settings, timeout: float = 120.0) -> None:
     """
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_build_and_report, args=(settings, sender), name="app-check")
+    # A daemon: a check stuck on a dead network must not keep serve from exiting.
+    child = ctx.Process(target=_build_and_report, args=(settings, sender), name="app-check", daemon=True)
     child.start()
     sender.close()
     try:
@@ -107,6 +107,8 @@ def check_app_builds(settings: Settings, timeout: float = 120.0) -> None:
         kind, exit_code, message = "error", 1, "the check exited without an answer"
     finally:
         child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
     if kind == "persona":
         error = PersonaError(message)
         error.exit_code = exit_code

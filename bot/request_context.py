@@ -11,7 +11,7 @@ import contextvars
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -38,13 +38,6 @@ def new_request_id() -> str:
 
 def begin(request_id: str | None = None, **fields: str | None) -> RequestInfo:
     info = RequestInfo(request_id=request_id or new_request_id(), **fields)
-    _current.set(info)
-    return info
-
-
-def update(**fields: str | None) -> RequestInfo:
-    info = _current.get() or RequestInfo(request_id=new_request_id())
-    info = replace(info, **{k: v for k, v in fields.items() if v})
     _current.set(info)
     return info
 

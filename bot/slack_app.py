@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from bot.followups import FollowUpService
 from bot.generation import Generator
 from bot.redis_conn import RedisOptions, shared_redis
 from bot.redis_store import open_store
-from bot.request_context import ContextExecutor
+from bot.request_context import ContextExecutor, run_isolated
 from bot.seen_keys import MemorySeenKeys, RedisSeenKeys, SeenKeys
 from bot.service import PersonaService
 from bot.slack_flows import SlackFlows
@@ -66,26 +67,31 @@ def create_app(
     generator = Generator.from_settings(settings, service)
     llm = service.writer if service.writer.kind == "llm" else None
     flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm), generate=generator)
+    # Each task runs in its request's context, so log lines from lazy listeners still name the request.
+    executor = ContextExecutor(max_workers=settings.slack_workers, thread_name_prefix="listener")
     try:
-        app = _bolt_app(settings, socket_mode)
+        app = _bolt_app(settings, socket_mode, executor)
     except BoltError as exc:
         # auth.test at start-up failed: a wrong, revoked or mistyped token is a setting to fix, not a crash.
         raise SlackConfigError(f"Slack did not accept SLACK_BOT_TOKEN at start-up ({exc}).") from None
+    if socket_mode:
+        # HTTP requests each get a fresh context in the WSGI app; Socket Mode reuses its threads, so one request's
+        # ids would otherwise linger on a thread into the next request's first log lines.
+        app.dispatch = functools.partial(run_isolated, app.dispatch)  # type: ignore[method-assign]
     # Replays, duplicate deliveries and workspaces or channels we do not serve stop here, before any listener.
-    app.use(SlackGuard(settings, open_seen_keys(settings), flows.quick_lang))
+    app.use(SlackGuard(settings, open_seen_keys(settings), flows.quick_lang, executor))
     import handlers  # the composition root is the only place that knows the listeners
 
     handlers.register(app, flows)
     return SlackBot(app=app, flows=flows)
 
 
-def _bolt_app(settings: Settings, socket_mode: bool) -> App:
+def _bolt_app(settings: Settings, socket_mode: bool, executor: ContextExecutor) -> App:
     return App(
         client=build_client(settings),
         signing_secret=None if socket_mode else settings.slack_signing_secret.get_secret_value(),  # type: ignore[union-attr]
         # Listeners wait on the warehouse and the LLM; the default pool of 5 would queue users behind each other.
-        # Each task runs in its request's context, so log lines from lazy listeners still name the request.
-        listener_executor=ContextExecutor(max_workers=settings.slack_workers, thread_name_prefix="listener"),
+        listener_executor=executor,
         # auth.test at start-up fails fast on a wrong token instead of on the first user's request.
         token_verification_enabled=True,
         request_verification_enabled=not socket_mode,

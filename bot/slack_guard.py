@@ -12,12 +12,11 @@ It also opens the request's log context, so every line written while handling it
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
@@ -57,11 +56,12 @@ def _header(req: BoltRequest, name: str) -> str | None:
 
 
 class SlackGuard:
-    def __init__(self, settings: Settings, seen: SeenKeys, quick_lang: Callable[[str], str]):
+    def __init__(self, settings: Settings, seen: SeenKeys, quick_lang: Callable[[str], str], executor: Executor):
         self.allowed_teams = settings.allowed_teams
         self.allowed_channels = settings.allowed_channels
         self.seen = seen
         self.quick_lang = quick_lang
+        self.executor = executor
 
     # Bolt injects these by name.
     def __call__(
@@ -88,9 +88,11 @@ class SlackGuard:
     ) -> tuple[str, BoltResponse] | None:
         signature = _header(req, "x-slack-signature")
         retry_num = _header(req, "x-slack-retry-num")
-        # A typeahead carries nothing unique: typing, deleting and retyping within a second sends the same signed
-        # bytes twice. It only reads segment names, so a replay of one gains nothing; everything else is checked.
-        if signature and retry_num is None and kind != "block_suggestion":
+        is_event = body.get("type") == "event_callback"
+        # Slack's event retries may repeat a signature; the event id below catches those, so only they skip this
+        # (the retry header is not signed: on anything else it would open a way around the check). A typeahead
+        # carries nothing unique and only reads segment names, so a replay of one gains nothing.
+        if signature and not (is_event and retry_num is not None) and kind != "block_suggestion":
             digest = hashlib.sha256(signature.encode()).hexdigest()
             if not self.seen.first_time(f"sig:{digest}", REPLAY_WINDOW):
                 log.warning("slack_replay_rejected")
@@ -98,7 +100,7 @@ class SlackGuard:
 
         event_id = body.get("event_id")
         if (
-            body.get("type") == "event_callback"
+            is_event
             and event_id
             and not self.seen.first_time(f"event:{event_id}", EVENT_WINDOW)
         ):
@@ -129,27 +131,30 @@ class SlackGuard:
         self, body: dict[str, Any], context: BoltContext, client: WebClient, key: str, kind: str, *,
         can_call_api: bool,
     ) -> BoltResponse:
-        text = t(key, self.quick_lang(context.user_id or ""))
-        if kind == "command":
-            # The ack itself carries the refusal: no API call, and only the user sees it.
-            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
-                                headers={"content-type": "application/json"})
         if kind == "block_suggestion":
             return BoltResponse(status=200, body=json.dumps({"options": []}),
                                 headers={"content-type": "application/json"})
-        response_url = body.get("response_url")
         channel, user = context.channel_id, context.user_id
+        if kind == "command":
+            # The ack itself carries the refusal: no API call, and only the user sees it.
+            text = t(key, self.quick_lang(user or ""))
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
+                                headers={"content-type": "application/json"})
+        response_url = body.get("response_url")
+        mention = can_call_api and channel and user and kind == "event:app_mention"
+        if response_url or mention:
 
-        def show() -> None:
-            try:
-                if response_url:
-                    WebhookClient(response_url, timeout=5).send(text=text, response_type="ephemeral",
-                                                                replace_original=False)
-                elif can_call_api and channel and user and kind == "event:app_mention":
-                    client.chat_postEphemeral(channel=channel, user=user, text=text)
-            except Exception as exc:  # a refusal that cannot be shown is logged, never retried into a storm
-                log.warning("refusal_not_shown", extra={"error": type(exc).__name__})
+            def show() -> None:
+                text = t(key, self.quick_lang(user or ""))
+                try:
+                    if response_url:
+                        WebhookClient(response_url, timeout=5).send(text=text, response_type="ephemeral",
+                                                                    replace_original=False)
+                    else:
+                        client.chat_postEphemeral(channel=channel, user=user, text=text)
+                except Exception as exc:  # a refusal that cannot be shown is logged, never retried into a storm
+                    log.warning("refusal_not_shown", extra={"error": type(exc).__name__})
 
-        # After the ack, like every other answer: the refusal must not make Slack wait.
-        threading.Thread(target=contextvars.copy_context().run, args=(show,), name="refusal", daemon=True).start()
+            # After the ack, like every other answer, on the listener pool: the refusal must not make Slack wait.
+            self.executor.submit(show)
         return BoltResponse(status=200, body="")

@@ -103,6 +103,18 @@ def test_a_replayed_request_is_rejected_and_answered_once(bot: Harness) -> None:
     assert "slack_replay_rejected" in bot.logs()
 
 
+def test_a_replay_dressed_as_a_slack_retry_is_still_rejected(bot: Harness) -> None:
+    # The retry header is not signed: adding it to a captured command must not get the command run again.
+    body, content_type = _slash_body(bot, "fake-retry", channel_id=ALLOWED_CHANNEL)
+    headers = bot.sender.signature_headers(body)
+    assert bot.sender.post(body, content_type, sign=False, extra_headers=headers).status == 200
+    wait_url(bot, "fake-retry", is_card)
+    dressed = {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert bot.sender.post(body, content_type, sign=False, extra_headers=dressed).status == 401
+    _control(bot, "fake-retry-control")
+    assert len([p for p in url_posts(bot, "fake-retry") if is_card(p)]) == 1
+
+
 def test_identical_typeahead_lookups_within_a_second_are_both_answered(bot: Harness) -> None:
     # Type, delete, retype: Slack sends the same bytes twice, and both must get options.
     body, content_type = bot.sender.build_block_suggestion("segment_picker", "fit", channel_id=ALLOWED_CHANNEL)
