@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import signal
 import sys
 import threading
 import urllib.request
@@ -21,7 +20,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from bench.tokens import TokenCounter, load_counter
-from tests.support.openai_server import FakeOpenAIServer, Reply, _make_handler
+from tests.support.openai_server import FakeOpenAIServer, Reply, _make_handler, serve_until_signalled
 
 ESTIMATE = "estimate: 4 characters per token (tests.support.openai_server)"
 
@@ -121,16 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     server = CountingLLMServer(
         counter=load_counter(), host=args.host, port=args.port, latency=args.latency, models=[args.model]
     )
-    server.start()
-
-    def _stop(signum: int, frame: object) -> None:
-        threading.Thread(target=server.stop, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    print(f"listening on {server.url}", flush=True)
-    server.join()
-    return 0
+    return serve_until_signalled(server)
 
 
 if __name__ == "__main__":

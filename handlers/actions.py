@@ -10,16 +10,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
-from handlers.payloads import action_value, team_id, user_id, where_clicked
-
-
-def _ack(ack: Ack) -> None:
-    ack()
+from handlers.payloads import ack_only, action_value, team_id, user_id, where_clicked
 
 
 def register(app: App, flows: SlackFlows) -> None:
     def on(action_id: str | re.Pattern[str], run: Callable[[dict[str, Any], WebClient], None]) -> None:
-        app.action(action_id)(ack=_ack, lazy=[run])
+        app.action(action_id)(ack=ack_only, lazy=[run])
 
     def open_modal(body: dict[str, Any], client: WebClient) -> None:
         flows.open_persona_modal(client, trigger_id=body["trigger_id"], user_id=user_id(body),

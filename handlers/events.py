@@ -5,19 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
-from handlers.payloads import team_id
+from handlers.payloads import ack_only, team_id
 
 # "<@U123> fitness" → "fitness": the mention of the app itself is not part of the request.
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
 def register(app: App, flows: SlackFlows) -> None:
-    def ack_event(ack: Ack) -> None:
-        ack()
 
     def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         flows.in_thread(client, user_id=str(event.get("user", "")), text=MENTION.sub(" ", event.get("text", "")),
@@ -37,6 +35,6 @@ def register(app: App, flows: SlackFlows) -> None:
 
     # Acked at once, answered lazily: in HTTP mode the response waits for listeners, and Slack retries an event
     # that is not acked within 3 s.
-    app.event("app_mention")(ack=ack_event, lazy=[on_mention])
-    app.event("message")(ack=ack_event, lazy=[on_message])
-    app.event("app_home_opened")(ack=ack_event, lazy=[on_home])
+    app.event("app_mention")(ack=ack_only, lazy=[on_mention])
+    app.event("message")(ack=ack_only, lazy=[on_message])
+    app.event("app_home_opened")(ack=ack_only, lazy=[on_home])

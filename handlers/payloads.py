@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt import Ack
+
 
 def where_clicked(body: dict[str, Any]) -> dict[str, Any]:
     """Where the clicked message lives, so answers go to its thread or replace it."""
@@ -43,3 +45,8 @@ def team_id(body: dict[str, Any]) -> str | None:
     """The workspace of a command (`team_id`), an interaction (`team.id`) or an event envelope (`team_id`)."""
     value = body.get("team_id") or (body.get("team") or {}).get("id")
     return str(value) if value else None
+
+
+def ack_only(ack: Ack) -> None:
+    """The ack of a listener whose work all happens lazily, after Slack has its answer."""
+    ack()

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
-from handlers.payloads import team_id, user_id
+from handlers.payloads import ack_only, team_id, user_id
 
 
 def register(app: App, flows: SlackFlows) -> None:
-    def ack_shortcut(ack: Ack) -> None:
-        ack()
 
     def persona_from_message(body: dict[str, Any], client: WebClient) -> None:
         message = body.get("message") or {}
@@ -22,4 +20,4 @@ def register(app: App, flows: SlackFlows) -> None:
                        message_ts=str(message.get("thread_ts") or message.get("ts", "")),
                        response_url=body.get("response_url"), team_id=team_id(body))
 
-    app.shortcut("persona_from_message")(ack=ack_shortcut, lazy=[persona_from_message])
+    app.shortcut("persona_from_message")(ack=ack_only, lazy=[persona_from_message])

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack_flows import SlackFlows
-from handlers.payloads import state_value, team_id, user_id
+from handlers.payloads import ack_only, state_value, team_id, user_id
 
 
 def register(app: App, flows: SlackFlows) -> None:
@@ -34,8 +34,6 @@ def register(app: App, flows: SlackFlows) -> None:
             team_id=team_id(body),
         )
 
-    def ack_competitor_modal(ack: Ack) -> None:
-        ack()
 
     def competitor_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         flows.competitor_from_modal(client, user_id=user_id(body),
@@ -43,4 +41,4 @@ def register(app: App, flows: SlackFlows) -> None:
                                     private_metadata=view.get("private_metadata", ""))
 
     app.view("persona_modal")(ack=ack_persona_modal, lazy=[persona_modal])
-    app.view("competitor_modal")(ack=ack_competitor_modal, lazy=[competitor_modal])
+    app.view("competitor_modal")(ack=ack_only, lazy=[competitor_modal])

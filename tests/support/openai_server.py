@@ -490,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
     server = FakeOpenAIServer(
         host=args.host, port=args.port, latency=args.latency, reject_json_schema=args.reject_json_schema
     )
+    return serve_until_signalled(server)
+
+
+def serve_until_signalled(server: FakeOpenAIServer) -> int:
+    """Start `server`, say where it listens, and serve until SIGTERM or SIGINT: the body of a server process."""
     server.start()
 
     def _stop(signum: int, frame: object) -> None:
