@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.errors import LLMError
 from bot.models import CatalogApp, Grounding, PersonaResult, WriterRequest
 from bot.offline_writer import competitor_analysis, partnership_ideas
-from bot.postprocess import clean_text
+from bot.postprocess import clean_text, quoted_data
 from bot.prompt_echo import echoes_prompt
 from bot.prompting import data_json
 from bot.warehouse import Warehouse
@@ -133,9 +133,8 @@ class FollowUpService:
             log.exception("followup_writer_crashed")
             return base.model_copy(update={"note": "The language model gave an unusable answer."})
         # The model may quote the persona and the product, never its own instructions.
-        quoted = [a.name for a in result.apps] + list(result.profile.model_dump().values())
-        quoted += [result.segment.name, result.segment.description] if result.segment else []
-        quoted += [product] if product else []
+        quoted = quoted_data(Grounding(segment=result.segment, apps=result.apps))
+        quoted += [*result.profile.model_dump().values(), *([product] if product else [])]
         summary = clean_text(draft.summary)
         points = [clean_text(p) for p in draft.points[:6] if p.strip()]
         next_actions = [clean_text(a) for a in draft.next_actions[:4] if a.strip()]

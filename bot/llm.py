@@ -136,32 +136,29 @@ def fault_kind(exc: openai.OpenAIError) -> str:
 
 def _friendly_error(exc: openai.OpenAIError, settings: Settings) -> LLMError:
     status = getattr(exc, "status_code", None)
+    kind = fault_kind(exc)
     # The exception's own message can quote the request or the key; only its type and status are logged.
     log.warning(
         "llm_fault",
         extra={
-            "fault": fault_kind(exc),
+            "fault": kind,
             "status": status,
             "error": type(exc).__name__,
             "llm_request_id": getattr(exc, "request_id", None),
             "model": settings.llm_model,
         },
     )
-    if isinstance(exc, openai.APITimeoutError):
-        return LLMError(f"The language model did not answer within {settings.llm_timeout:g} s.")
-    if isinstance(exc, openai.APIConnectionError):
-        return LLMError("Could not reach the language model server.")
-    if isinstance(exc, openai.RateLimitError):
-        return LLMError("The language model service is busy (rate limited). Try again in a minute.")
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return LLMError("The language model service rejected the configured API key.")
-    if isinstance(exc, openai.NotFoundError):
-        return LLMError(f"The model {settings.llm_model!r} is not available on the language model server.")
-    if isinstance(exc, openai.BadRequestError):
-        return LLMError("The language model server rejected the request.")
-    if isinstance(exc, openai.APIStatusError):
-        return LLMError(f"The language model server failed (HTTP {exc.status_code}).")
-    return LLMError("The language model call failed.")
+    messages = {
+        "timeout": f"The language model did not answer within {settings.llm_timeout:g} s.",
+        "connection": "Could not reach the language model server.",
+        "rate_limited": "The language model service is busy (rate limited). Try again in a minute.",
+        "auth": "The language model service rejected the configured API key.",
+        "not_found": f"The model {settings.llm_model!r} is not available on the language model server.",
+        "bad_request": "The language model server rejected the request.",
+        "server_error": f"The language model server failed (HTTP {status}).",
+        "http_status": f"The language model server failed (HTTP {status}).",
+    }
+    return LLMError(messages.get(kind, "The language model call failed."))
 
 
 def _error_answer_logger(model: str) -> Callable[[Any], None]:
