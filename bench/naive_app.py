@@ -4,8 +4,8 @@
   card in the ack, as the first proof of concept did. Slack waits at most 3 s for an ack.
 * `no-cache`: the real app and listeners, but every request calls the LLM: no persona cache, no single-flight.
 
-Each is `bot.slack_app.create_app` with one part swapped (the `/persona` listener, or the generator), served by
-`bot.http_server.serve` with the same gunicorn options, so the design is the only difference and everything else
+Each is `bot.slack.app.create_app` with one part swapped (the `/persona` listener, or the generator), served by
+`bot.slack.http_server.serve` with the same gunicorn options, so the design is the only difference and everything else
 (guard middleware, executors, metrics) follows the real app as it changes. Bench-only; never shipped.
 
     python -m bench.naive_app --design ack-after-generate --port 3001
@@ -20,11 +20,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import slack_app, views
 from bot.config import Settings
 from bot.models import PersonaResult
 from bot.service import PersonaService, PreparedPersona
-from bot.slack_flows import SlackFlows
+from bot.slack import app as slack_app
+from bot.slack.blocks import views
+from bot.slack.flows import SlackFlows
 from handlers.payloads import team_id
 
 DESIGNS = ("ack-after-generate", "no-cache")

@@ -75,7 +75,7 @@ def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         _print_json(result.model_dump(mode="json"))
     elif args.format == "blocks":
-        from bot.cards import persona_card
+        from bot.slack.blocks.card import persona_card
 
         _print_json(persona_card(result))
     else:
@@ -137,7 +137,7 @@ def cmd_warehouse_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.http_server import serve
+    from bot.slack.http_server import serve
 
     serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return 0
@@ -146,7 +146,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.slack_app import SlackConfigError, create_app
+    from bot.slack.app import SlackConfigError, create_app
 
     if settings.slack_app_token is None:
         raise SlackConfigError("SLACK_APP_TOKEN (xapp-…) is not set; Socket Mode needs an app-level token.")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack_flows import SlackFlows
 from handlers.payloads import ack_only, action_value, team_id, user_id, where_clicked
+
+if TYPE_CHECKING:  # listeners get the flows injected; only type checkers need to see the class
+    from bot.slack.flows import SlackFlows
 
 
 def register(app: App, flows: SlackFlows) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack_flows import SlackFlows
 from handlers.payloads import ack_only, team_id
+
+if TYPE_CHECKING:  # listeners get the flows injected; only type checkers need to see the class
+    from bot.slack.flows import SlackFlows
 
 # "<@U123> fitness" → "fitness": the mention of the app itself is not part of the request.
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack_flows import SlackFlows
 from handlers.payloads import ack_only, team_id, user_id
+
+if TYPE_CHECKING:  # listeners get the flows injected; only type checkers need to see the class
+    from bot.slack.flows import SlackFlows
 
 
 def register(app: App, flows: SlackFlows) -> None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.blockkit_limits import violations
 from bot.devtools import SlackRequestSender, SlackStandIn
+from bot.slack.blocks.limits import violations
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -1,4 +1,4 @@
-"""The persona card and status messages: layout, escaping, and Slack's limits (checked by bot.blockkit_limits)."""
+"""The persona card and status messages: layout, escaping, and Slack's limits (checked by bot.slack.blocks.limits)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blockkit_limits import MAX_TOTAL_TEXT, total_text, violations
-from bot.cards import error_message, persona_card, progress_card, working_message
 from bot.config import LANGS
 from bot.i18n import bucket_label, keys, normalize_lang, t
 from bot.models import (
@@ -29,6 +27,8 @@ from bot.models import (
     SegmentInfo,
 )
 from bot.mrkdwn import length
+from bot.slack.blocks.card import error_message, persona_card, progress_card, working_message
+from bot.slack.blocks.limits import MAX_TOTAL_TEXT, total_text, violations
 
 GENERATED_AT = datetime(2024, 5, 1, 12, 34, tzinfo=UTC)
 DATE_TOKEN = re.compile(r"<!date\^(\d+)\^\{date_short_pretty\} \{time\}\|[^<>|]+>")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.blockkit_limits import violations
+from bot.slack.blocks.limits import violations
 from tests.dataset_factory import APPS, write_dataset
 
 

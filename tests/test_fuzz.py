@@ -17,8 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blockkit_limits import violations
-from bot.cards import error_message, persona_card, progress_card
 from bot.config import LANGS, Settings
 from bot.errors import EmptyAppList
 from bot.followups import FollowUpReport
@@ -28,8 +26,10 @@ from bot.mrkdwn import escape
 from bot.offline_writer import OfflineWriter
 from bot.parsing import looks_like_app_list, parse_app_list, rank_weights
 from bot.service import PersonaService
+from bot.slack.blocks.card import error_message, persona_card, progress_card
+from bot.slack.blocks.limits import violations
+from bot.slack.blocks.views import followup_message, home_view
 from bot.store import RecentPersona
-from bot.views import followup_message, home_view
 from bot.warehouse.duckdb import DuckDBWarehouse
 from bot.writers import WriterResult
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot.blockkit_limits import violations
 from bot.devtools import Call
+from bot.slack.blocks.limits import violations
 from tests.slack_harness import (
     Harness,
     action_ids,

@@ -40,8 +40,8 @@ def make_wsgi_app(settings: Settings) -> WSGIApp:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     from bot import metrics
-    from bot.slack_app import create_app
-    from bot.slack_guard import REQUEST_ID_HEADER
+    from bot.slack.app import create_app
+    from bot.slack.guard import REQUEST_ID_HEADER
 
     bot = create_app(settings)
     slack = SlackRequestHandler(bot.app, path=SLACK_PATH)

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import blockkit_limits as limits
 from bot.i18n import t
 from bot.models import PROFILE_FIELDS, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import escape, length, plain, single_line, truncate
+from bot.slack.blocks import limits
 from bot.text_render import distribution_rows, format_score, format_time, source_label, source_line, title
 
 Block = dict[str, Any]

@@ -27,7 +27,7 @@ from bot import metrics
 from bot.config import Settings
 from bot.i18n import t
 from bot.request_context import begin
-from bot.seen_keys import SeenKeys
+from bot.slack.seen_keys import SeenKeys
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from bot.generation import Generator
 from bot.redis_conn import RedisOptions, shared_redis
 from bot.redis_store import open_store
 from bot.request_context import ContextExecutor, run_isolated
-from bot.seen_keys import MemorySeenKeys, RedisSeenKeys, SeenKeys
 from bot.service import PersonaService
-from bot.slack_flows import SlackFlows
-from bot.slack_guard import SlackGuard
+from bot.slack.flows import SlackFlows
+from bot.slack.guard import SlackGuard
+from bot.slack.seen_keys import MemorySeenKeys, RedisSeenKeys, SeenKeys
 from bot.store import PersonaStore
 
 log = logging.getLogger(__name__)

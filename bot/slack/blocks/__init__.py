@@ -1,0 +1,1 @@
+"""Block Kit payloads: the persona card, messages, modals and App Home, and Slack's limits."""

@@ -1,0 +1,105 @@
+"""The card's own buttons: Share to channel, feedback and Export."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Lang
+from bot.export import persona_csv, persona_markdown
+from bot.i18n import t
+from bot.models import PersonaResult
+from bot.slack.blocks import card as cards
+from bot.slack.flows.base import FlowsBase
+from bot.slack.surfaces import ResponseUrlSurface, SurfaceError
+from bot.store import Feedback
+
+log = logging.getLogger(__name__)
+
+# Slack's answers when a message cannot go where it was sent, mapped to what we tell the user.
+SHARE_REFUSALS = {
+    "channel_not_found": "msg.share_private",
+    "not_in_channel": "msg.share_private",
+    "is_archived": "msg.share_archived",
+    "restricted_action": "msg.share_restricted",
+    "restricted_action_read_only_channel": "msg.share_restricted",
+}
+
+
+class CardActionFlows(FlowsBase):
+    def share(self, client: WebClient, *, persona_id: str, user_id: str, channel: str, response_url: str) -> None:
+        stored = self.stored(persona_id)
+        lang = stored.request.lang if stored else self.quick_lang(user_id)
+        reply: dict[str, Any] = {"text": t("msg.expired", lang)}
+        if stored is not None:
+            try:
+                client.chat_postMessage(channel=channel, **self._card(stored.result, ephemeral=False))
+                reply = {"text": t("msg.shared", lang, channel=channel)}
+            except SlackApiError as exc:
+                error = str(exc.response.get("error", ""))
+                key = SHARE_REFUSALS.get(error, "msg.share_failed")
+                reply = cards.error_message(t(key, lang, error=error), lang)
+        try:
+            ResponseUrlSurface(response_url).add(reply)
+        except SurfaceError as exc:
+            log.warning("share_reply_failed", extra={"error": exc.error})
+
+    def feedback(self, *, persona_id: str, user_id: str, vote: str, response_url: str | None,
+                 client: WebClient, where: dict[str, Any]) -> None:
+        stored = self.stored(persona_id)
+        lang = stored.request.lang if stored else self.quick_lang(user_id)
+        if stored is None:
+            self.expired(client, where, user_id)
+            return
+        self.store.add_feedback(Feedback(persona_id=persona_id, user_id=user_id, vote="up" if vote == "up" else "down"))
+        log.info("feedback", extra={"persona_id": persona_id, "user_id": user_id, "vote": vote})
+        thanks = t("msg.feedback_thanks", lang)
+        channel = where.get("channel")
+        # Next to a public card (in its thread, if it is a reply); where that fails, the response_url still works.
+        public = bool(channel and not where.get("ephemeral"))
+        if public and self._ephemeral(client, str(channel), user_id, thanks, thread_ts=where.get("thread_ts")):
+            return
+        if response_url:
+            ResponseUrlSurface(response_url).add({"text": thanks})
+
+    def export(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
+        stored = self.stored(persona_id)
+        if stored is None:
+            self.expired(client, where, user_id)
+            return
+        lang = stored.request.lang
+        public = bool(not where.get("ephemeral") and where.get("ts"))
+        try:
+            if public:
+                try:
+                    self._upload(client, stored.result, lang, where["channel"], where.get("thread_ts") or where["ts"])
+                    return
+                except SlackApiError as exc:
+                    # Sharing files needs membership (chat:write.public covers messages only), e.g. a card shared
+                    # to a channel the app never joined: the user's DM still works.
+                    log.warning("export_in_thread_failed", extra={"error": exc.response.get("error")})
+            # An ephemeral card has no thread; the files go to the user's DM with the app instead.
+            dm = client.conversations_open(users=user_id)["channel"]["id"]
+            self._upload(client, stored.result, lang, dm, None)
+            if public:
+                self._notice(client, where, user_id, t("export.failed", lang))
+        except SlackApiError as exc:
+            log.warning("export_failed", extra={"error": exc.response.get("error")})
+            self._notice(client, where, user_id, t("export.failed", lang))
+
+    @staticmethod
+    def _upload(client: WebClient, result: PersonaResult, lang: Lang, channel: str, thread_ts: str | None) -> None:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            initial_comment=t("export.comment", lang),
+            file_uploads=[
+                {"content": persona_markdown(result), "filename": f"persona-{result.id}.md",
+                 "title": t("export.markdown", lang)},
+                {"content": persona_csv(result), "filename": f"persona-{result.id}.csv",
+                 "title": t("export.csv", lang)},
+            ],
+        )

@@ -1,0 +1,33 @@
+"""App Home: recent personas, the language choice, and the picker's typeahead."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import LANGS
+from bot.slack.blocks import views
+from bot.slack.flows.base import FlowsBase
+
+log = logging.getLogger(__name__)
+
+
+class HomeFlows(FlowsBase):
+    def publish_home(self, client: WebClient, *, user_id: str) -> None:
+        lang = self.lang_for(client, user_id)
+        try:
+            client.views_publish(user_id=user_id, view=views.home_view(lang, self.store.recent(user_id)))
+        except SlackApiError as exc:
+            # The tab keeps showing the last view it got; nothing to tell the user beyond that.
+            log.warning("views_publish_failed", extra={"error": exc.response.get("error")})
+
+    def set_lang(self, client: WebClient, *, user_id: str, lang: str) -> None:
+        if lang in LANGS:
+            self.store.set_lang(user_id, lang)  # type: ignore[arg-type]
+        self.publish_home(client, user_id=user_id)
+
+    def segment_options(self, query: str) -> list[dict[str, Any]]:
+        return views.segment_options(self.service.search_segments(query, limit=20))
