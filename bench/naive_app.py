@@ -4,7 +4,7 @@
   card in the ack, as the first proof of concept did. Slack waits at most 3 s for an ack.
 * `no-cache`: the real app and listeners, but every request calls the LLM: no persona cache, no single-flight.
 
-Each is `bot.slack.app.create_app` with one part swapped (the `/persona` listener, or the generator), served by
+Each is `bot.slack.app.create_app` with one part swapped (the `/persona` listener, or the write-once gateway), served by
 `bot.slack.http_server.serve` with the same gunicorn options, so the design is the only difference and everything else
 (guard middleware, executors, metrics) follows the real app as it changes. Bench-only; never shipped.
 
@@ -20,12 +20,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.config import Settings
+import bot.service
 from bot.models import PersonaResult
-from bot.service import PersonaService, PreparedPersona
-from bot.slack import app as slack_app
+from bot.service import PreparedPersona
 from bot.slack.blocks import views
 from bot.slack.flows import SlackFlows
+from bot.write_once import WriteOnce
 from handlers.payloads import team_id
 
 DESIGNS = ("ack-after-generate", "no-cache")
@@ -63,25 +63,18 @@ def register_ack_after_generate(app: App, flows: SlackFlows) -> None:
     app.command("/persona")(persona)
 
 
-class PassThroughGenerator:
-    """Stands where `bot.generation.Generator` does, without its cache, single-flight or rate limits."""
+class PassThroughWrites(WriteOnce):
+    """Stands where `bot.write_once.WriteOnce` does, without its cache, single-flight or rate limits."""
 
-    def __init__(self, service: PersonaService):
-        self.service = service
-
-    @classmethod
-    def from_settings(cls, settings: Settings, service: PersonaService, **_: Any) -> PassThroughGenerator:
-        return cls(service)
-
-    def __call__(self, prepared: PreparedPersona, refresh: bool = False, user_id: str | None = None,
+    def generate(self, prepared: PreparedPersona, *, refresh: bool = False, user_id: str | None = None,
                  team_id: str | None = None) -> PersonaResult:
-        return self.service.write(prepared)
+        return self._write(prepared)
 
 
 def install(design: str) -> None:
     """Swaps the one part of the real app that makes `design`; create_app builds everything else as usual."""
     if design == "no-cache":
-        slack_app.Generator = PassThroughGenerator  # type: ignore[assignment, misc]
+        bot.service.WriteOnce = PassThroughWrites  # type: ignore[misc]
     elif design == "ack-after-generate":
         import handlers.commands
 

@@ -61,17 +61,16 @@ def cmd_segments(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.generation import Generator
     from bot.service import PersonaService
+    from bot.store import PersonaRequest
 
+    # Through the cache: with REDIS_URL a second identical run is a hit (meta.cached) and costs no LLM call.
     service = PersonaService.from_settings(settings)
     if args.segment is not None:
-        grounding = service.ground_segment(service.find_segment(args.segment))
+        request = PersonaRequest(kind="segment", query=args.segment, lang=args.lang or settings.default_lang)
     else:
-        grounding = service.ground_apps(_read_arg(args.apps))
-    # Through the cache: with REDIS_URL a second identical run is a hit (meta.cached) and costs no LLM call.
-    generator = Generator.from_settings(settings, service, announce=False)
-    result = generator.generate(service.prepare(grounding, args.lang), refresh=args.refresh)
+        request = PersonaRequest(kind="apps", query=_read_arg(args.apps), lang=args.lang or settings.default_lang)
+    result = service.run(request, refresh=args.refresh)
     if args.format == "json":
         _print_json(result.model_dump(mode="json"))
     elif args.format == "blocks":
@@ -113,11 +112,9 @@ def cmd_warehouse_init(args: argparse.Namespace, settings: Settings) -> int:
     from bot.warehouse import open_warehouse
 
     warehouse = open_warehouse(settings)
-    init = getattr(warehouse, "init_tables", None)
-    if init is None:
+    if not warehouse.init_tables():
         print(f"The {settings.warehouse} warehouse creates its tables on first use; nothing to do.")
         return 0
-    init()
     print("Tables are ready.")
     return 0
 
@@ -126,12 +123,12 @@ def cmd_warehouse_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.warehouse import open_warehouse
 
     warehouse = open_warehouse(settings)
-    estimates = getattr(warehouse, "dry_run_estimates", None)
+    estimates = warehouse.dry_run_estimates()
     if estimates is None:
         segments = warehouse.list_segments()
         print(f"The {settings.warehouse} warehouse answers: {len(segments)} segments. No query costs apply.")
         return 0
-    rows = [[name, f"{nbytes:,}"] for name, nbytes in estimates()]
+    rows = [[name, f"{nbytes:,}"] for name, nbytes in estimates]
     print(_table(["query", "bytes (dry run)"], rows))
     return 0
 

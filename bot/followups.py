@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import Settings
 from bot.errors import LLMError
-from bot.models import CatalogApp, Grounding, PersonaResult, WriterRequest
+from bot.models import CatalogApp, Grounding, PersonaResult, WriterRequest, WrittenAnswer
 from bot.offline_writer import competitor_analysis, partnership_ideas
 from bot.postprocess import clean_text, quoted_data
 from bot.prompt_echo import echoes_prompt
@@ -35,18 +35,15 @@ class FollowUpDraft(BaseModel):
     next_actions: list[str]
 
 
-class FollowUpReport(BaseModel):
+class FollowUpReport(WrittenAnswer):
     kind: Literal["partnership", "competitor"]
     persona_id: str
     summary: str
     points: list[str] = Field(default_factory=list)
     next_actions: list[str] = Field(default_factory=list)
-    writer: Literal["llm", "offline"] = "offline"
     model: str = "offline-writer"
     prompt_version: str = FOLLOWUP_PROMPT_VERSION
     product: str | None = None
-    note: str | None = None
-    cached: bool = False
 
 
 def _writer_request(result: PersonaResult) -> WriterRequest:

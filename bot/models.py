@@ -193,3 +193,14 @@ class PersonaResult(BaseModel):
     @property
     def coverage(self) -> float:
         return self.demographics.coverage
+
+
+class WrittenAnswer(BaseModel):
+    """What every written answer besides the persona itself (a follow-up, a reply) says about how it was written.
+
+    `WriteOnce.followup` caches any such answer: `note` marks a degraded one (kept briefly), `cached` is set on hits.
+    """
+
+    writer: Literal["llm", "offline"] = "offline"
+    note: str | None = None
+    cached: bool = False

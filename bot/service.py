@@ -1,14 +1,15 @@
-"""The persona pipeline: retrieve → pool demographics → write → post-process. Slack and the CLI both call this.
+"""The persona pipeline: find or ground → prepare → write once. Slack, the CLI and the tests all call `run`.
 
-Generation is split into `prepare` (data only, fast) and `write` (the slow part, one LLM call) so a caller can show
-the data part of the card before the words arrive.
+`run` hands the data part (`prepare`: grounding and demographics, ready in milliseconds) to `on_prepared` so a caller
+can show it before the words arrive, then asks `WriteOnce` for the words: from the cache, or written once however
+many ask at once, within the rate limits.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,7 +33,10 @@ from bot.models import (
 from bot.offline_writer import OfflineWriter
 from bot.parsing import parse_app_list, rank_weights
 from bot.postprocess import apply_estimate, finalize
+from bot.redis_conn import RedisOptions
+from bot.store import PersonaRequest
 from bot.warehouse import Warehouse, open_warehouse
+from bot.write_once import WriteOnce
 from bot.writers import PersonaWriter, WriterResult
 from prompts import PERSONA_PROMPT_VERSION
 
@@ -64,17 +68,48 @@ def make_writer(settings: Settings) -> PersonaWriter:
 
 
 class PersonaService:
-    def __init__(self, settings: Settings, warehouse: Warehouse, writer: PersonaWriter):
+    def __init__(
+        self,
+        settings: Settings,
+        warehouse: Warehouse,
+        writer: PersonaWriter,
+        *,
+        redis: RedisOptions | None = None,
+        announce: bool = False,
+    ):
+        """`redis` options share the cache, single-flight and rate limits (in-process without a URL); `announce`
+        says once in the log which it is, as a long-running bot should and a one-shot command should not."""
         self.settings = settings
         self.warehouse = warehouse
         self.writer = writer
         self.offline = writer if isinstance(writer, OfflineWriter) else OfflineWriter()
-        self._lock = threading.Lock()
+        self.writes = WriteOnce.from_options(redis or RedisOptions(url=None), self.write, writer, announce=announce)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> PersonaService:
+    def from_settings(cls, settings: Settings | None = None, *, announce: bool = False) -> PersonaService:
         settings = settings or get_settings()
-        return cls(settings, open_warehouse(settings), make_writer(settings))
+        return cls(settings, open_warehouse(settings), make_writer(settings),
+                   redis=RedisOptions.from_settings(settings), announce=announce)
+
+    # --- the one entry point --------------------------------------------------------------------------------
+
+    def run(
+        self,
+        request: PersonaRequest,
+        *,
+        user_id: str | None = None,
+        refresh: bool = False,
+        on_prepared: Callable[[PreparedPersona], None] | None = None,
+    ) -> PersonaResult:
+        """The persona for a segment or a pasted list, from the cache or written once.
+
+        `on_prepared` sees the data part first (Slack shows it while the words are written). `refresh` (Regenerate)
+        skips the cache. Generations count against the rate limits of `user_id` and `request.team_id`.
+        """
+        prepared = self.prepare(self.ground(request), request.lang)
+        if on_prepared is not None:
+            on_prepared(prepared)
+        return self.writes.generate(prepared, refresh=refresh, user_id=user_id, team_id=request.team_id)
 
     # --- segments -------------------------------------------------------------------------------------------
 
@@ -101,6 +136,11 @@ class PersonaService:
         return [s for s, _ in segment_search.rank(query, self._segment_index, limit=limit)]
 
     # --- grounding ------------------------------------------------------------------------------------------
+
+    def ground(self, request: PersonaRequest) -> Grounding:
+        if request.kind == "segment":
+            return self.ground_segment(self.find_segment(request.query))
+        return self.ground_apps(request.query)
 
     @cached_property
     def catalog(self) -> list[CatalogApp]:
@@ -224,14 +264,3 @@ class PersonaService:
                 completion_tokens=written.completion_tokens,
             ),
         )
-
-    def persona(
-        self, *, segment: str | None = None, apps_text: str | None = None, lang: Lang | None = None
-    ) -> PersonaResult:
-        if segment is not None:
-            grounding = self.ground_segment(self.find_segment(segment))
-        elif apps_text is not None:
-            grounding = self.ground_apps(apps_text)
-        else:
-            raise ValueError("persona() needs a segment or an app list")
-        return self.write(self.prepare(grounding, lang))

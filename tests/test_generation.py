@@ -13,11 +13,12 @@ from redis import Redis
 from bot.cache import CACHE_PREFIX, MemoryCache, RedisCache
 from bot.config import Settings
 from bot.followups import FollowUpReport, FollowUpService
-from bot.generation import DEGRADED_TTL, Generator
 from bot.models import PersonaResult
 from bot.rate_limit import RateLimited
 from bot.redis_conn import RedisOptions, ResilientRedis
 from bot.service import PersonaService, PreparedPersona
+from bot.store import PersonaRequest
+from bot.write_once import DEGRADED_TTL, WriteOnce
 from tests.redis_server import RedisServer, RedisSettings
 from tests.support.openai_server import FakeOpenAIServer, Reply
 
@@ -52,14 +53,14 @@ def prepared(service: PersonaService) -> PreparedPersona:
     return service.prepare(service.ground_segment(service.find_segment(SEGMENT)), "en")
 
 
-def in_process(service: PersonaService, **options: Any) -> Generator:
-    return Generator.build(service, RedisOptions(url=None, **options))
+def in_process(service: PersonaService, **options: Any) -> WriteOnce:
+    return WriteOnce.build(service.write, service.writer, RedisOptions(url=None, **options))
 
 
-def replica(service: PersonaService, server: RedisServer, **options: Any) -> Generator:
+def replica(service: PersonaService, server: RedisServer, **options: Any) -> WriteOnce:
     """A generator with its own Redis connection, as another bot process has."""
     conn = ResilientRedis(server.url, min_backoff=0.05, max_backoff=0.1)
-    return Generator.build(service, RedisOptions(url=server.url, **options), redis=conn)
+    return WriteOnce.build(service.write, service.writer, RedisOptions(url=server.url, **options), redis=conn)
 
 
 # --- cache hits and misses ----------------------------------------------------------------------------------------
@@ -202,9 +203,11 @@ def test_followups_are_cached_per_persona_kind_and_product(
 def test_from_settings_says_once_that_everything_is_in_process(
     service: PersonaService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="bot.generation"):
-        generator = Generator.from_settings(RedisSettings(_env_file=None), service)
-        quiet = Generator.from_settings(RedisSettings(_env_file=None), service, announce=False)
+    with caplog.at_level(logging.INFO, logger="bot.write_once"):
+        options = RedisOptions.from_settings(RedisSettings(_env_file=None))
+        generator = PersonaService(service.settings, service.warehouse, service.writer, redis=options,
+                                   announce=True).writes
+        quiet = PersonaService.from_settings(RedisSettings(_env_file=None)).writes
     assert isinstance(generator.cache, MemoryCache) and isinstance(quiet.cache, MemoryCache)
     messages = [r.getMessage() for r in caplog.records]
     assert messages == ["REDIS_URL not set: cache, single-flight and persona store are in-process"]
@@ -214,7 +217,8 @@ def test_from_settings_uses_redis_when_configured(
     service: PersonaService, redis_server: RedisServer, client: Redis
 ) -> None:
     settings = RedisSettings(REDIS_URL=redis_server.url, PERSONA_CACHE_TTL=90, _env_file=None)
-    generator = Generator.from_settings(settings, service)
+    generator = PersonaService(service.settings, service.warehouse, service.writer,
+                               redis=RedisOptions.from_settings(settings)).writes
     assert isinstance(generator.cache, RedisCache) and generator.cache.ttl == 90
     assert generator.backend == redis_server.url
 
@@ -258,10 +262,9 @@ def test_redis_killed_mid_run_then_restarted(
 
 def _generate_in_child(settings: dict[str, Any], barrier: Any, out: Any) -> None:
     service = PersonaService.from_settings(RedisSettings(**settings))
-    generator = Generator.from_settings(RedisSettings(**settings), service, announce=False)
-    ready = service.prepare(service.ground_segment(service.find_segment(SEGMENT)), "en")
+    request = PersonaRequest(kind="segment", query=SEGMENT, lang="en", team_id="T1")
     barrier.wait(60)
-    result = generator.generate(ready, user_id="U1", team_id="T1")
+    result = service.run(request, user_id="U1")
     out.put((result.id, result.meta.cached, result.meta.writer))
 
 

@@ -26,6 +26,7 @@ from bot.postprocess import guard_profile
 from bot.prompt_echo import echoes_prompt
 from bot.prompting import DATA_CLOSE, DATA_OPEN, example_pair, extract_segment_data
 from bot.service import PersonaService
+from bot.store import PersonaRequest
 from prompts import load_template
 from tests.slack_harness import Harness, assert_slack_accepts, llm_env, running_bot
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
@@ -343,9 +344,9 @@ def test_sql_fragments_leave_the_warehouse_as_it_was(sample_warehouse_file: Path
     service = PersonaService.from_settings(Settings(_env_file=None, PERSONA_DUCKDB_PATH=copy))
     before = (service.warehouse.list_segments(), service.warehouse.catalog(), service.warehouse.population())
     for fragment in SQL:
-        result = service.persona(apps_text=fragment)
+        result = service.run(PersonaRequest(kind="apps", query=fragment, lang="en"))
         assert result.apps and all(app.app_id is None for app in result.apps if "Keep" not in app.name)
-    service.persona(apps_text="\n".join(SQL))
+    service.run(PersonaRequest(kind="apps", query="\n".join(SQL), lang="en"))
     assert (service.warehouse.list_segments(), service.warehouse.catalog(), service.warehouse.population()) == before
 
 
@@ -447,7 +448,8 @@ def test_the_echo_rule_never_flags_real_personas(sample_warehouse_file: Path) ->
     texts = list(example_pair()[1].profile.model_dump().values())
     for segment in service.segments():
         for lang in ("en", "zh-TW", "zh-CN"):
-            texts.extend(service.persona(segment=segment.id, lang=lang).profile.model_dump().values())
+            result = service.run(PersonaRequest(kind="segment", query=segment.id, lang=lang))
+            texts.extend(result.profile.model_dump().values())
     assert len(texts) > 100
     assert [text for text in texts if echoes_prompt(text)] == []
 

@@ -27,7 +27,7 @@ def result(sample_warehouse_file: Path) -> Iterator[PersonaResult]:
     warehouse = DuckDBWarehouse.open(sample_warehouse_file)
     settings = Settings(PERSONA_DUCKDB_PATH=sample_warehouse_file, _env_file=None)
     service = PersonaService(settings, warehouse, OfflineWriter())
-    yield service.persona(segment="seg_001", lang="en")
+    yield service.run(PersonaRequest(kind="segment", query="seg_001", lang="en"))
     warehouse.close()
 
 

@@ -10,6 +10,7 @@ from bot.errors import EmptyAppList, LLMError, UnknownSegment
 from bot.models import PersonaDraft, WriterRequest
 from bot.offline_writer import OfflineWriter
 from bot.service import PersonaService
+from bot.store import PersonaRequest
 from bot.warehouse.duckdb import DuckDBWarehouse
 from bot.writers import WriterResult
 from tests.dataset_factory import write_dataset
@@ -42,7 +43,7 @@ def test_unknown_segment_offers_the_closest(small_service: PersonaService) -> No
 
 
 def test_segment_persona_is_grounded_in_data(small_service: PersonaService) -> None:
-    result = small_service.persona(segment="s1", lang="en")
+    result = small_service.run(PersonaRequest(kind="segment", query="s1", lang="en"))
     assert [a.app_id for a in result.apps] == ["keep", "xhs", "nodata"]
     # 0.9 + 0.6 of 1.8 confidence mass has audience data.
     assert result.coverage == pytest.approx(1.5 / 1.8, abs=1e-3)
@@ -58,7 +59,8 @@ def test_segment_persona_is_grounded_in_data(small_service: PersonaService) -> N
 
 
 def test_pasted_list_keeps_unknown_apps(small_service: PersonaService) -> None:
-    result = small_service.persona(apps_text="小紅書 92%\nSomeNewApp 80%\nmeituan 0.5", lang="zh-TW")
+    paste = "小紅書 92%\nSomeNewApp 80%\nmeituan 0.5"
+    result = small_service.run(PersonaRequest(kind="apps", query=paste, lang="zh-TW"))
     expected = [("小紅書", "xhs"), ("SomeNewApp", None), ("meituan", "meituan")]
     assert [(a.name, a.app_id) for a in result.apps] == expected
     assert result.segment is None
@@ -80,7 +82,7 @@ def test_long_input_is_capped_and_flagged(small_service: PersonaService) -> None
 
 
 def test_low_coverage_is_an_estimate(small_service: PersonaService) -> None:
-    result = small_service.persona(apps_text="Niche Tracker, Unknown One, Unknown Two")
+    result = small_service.run(PersonaRequest(kind="apps", query="Niche Tracker, Unknown One, Unknown Two", lang="en"))
     assert result.coverage == 0
     assert result.source == "ai_estimate"
     assert sum(result.demographics.age.values()) == pytest.approx(100, abs=0.05)
@@ -110,7 +112,7 @@ class _SloppyWriter:
 
 def test_llm_failure_falls_back_to_the_offline_card(small_service: PersonaService) -> None:
     service = PersonaService(small_service.settings, small_service.warehouse, _FailingWriter())
-    result = service.persona(segment="s2")
+    result = service.run(PersonaRequest(kind="segment", query="s2", lang="en"))
     assert result.meta.writer == "offline"
     assert result.meta.note == "The language model timed out."
     assert result.profile.interests
@@ -118,7 +120,7 @@ def test_llm_failure_falls_back_to_the_offline_card(small_service: PersonaServic
 
 def test_writer_output_is_repaired(small_service: PersonaService) -> None:
     service = PersonaService(small_service.settings, small_service.warehouse, _SloppyWriter())
-    data = service.persona(segment="s1")
+    data = service.run(PersonaRequest(kind="segment", query="s1", lang="en"))
     assert data.meta.writer == "llm" and data.meta.model == "sloppy-model"
     assert data.citations.interests == ["Keep"]
     assert data.meta.dropped_citations == 2
@@ -128,7 +130,7 @@ def test_writer_output_is_repaired(small_service: PersonaService) -> None:
     assert data.source == "mixed"
     assert "bogus" not in data.demographics.age
 
-    estimate = service.persona(apps_text="Niche Tracker, Unknown One")
+    estimate = service.run(PersonaRequest(kind="apps", query="Niche Tracker, Unknown One", lang="en"))
     assert estimate.source == "ai_estimate"
     assert estimate.demographics.age == {"18-24": 75.0, "25-34": 25.0, "35+": 0.0}
     assert estimate.demographics.gender == {"female": 100.0, "male": 0.0}
@@ -138,6 +140,6 @@ def test_sample_segments_all_produce_personas(settings: Settings) -> None:
     service = PersonaService.from_settings(settings)
     for summary in service.segments():
         for lang in ("en", "zh-TW", "zh-CN"):
-            result = service.persona(segment=summary.id, lang=lang)
+            result = service.run(PersonaRequest(kind="segment", query=summary.id, lang=lang))
             assert result.segment is not None and result.segment.id == summary.id
             assert 2 <= len(result.hashtags.zh) <= 3 and 2 <= len(result.hashtags.en) <= 3

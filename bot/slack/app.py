@@ -14,7 +14,6 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.config import Settings
 from bot.errors import PersonaError
 from bot.followups import FollowUpService
-from bot.generation import Generator
 from bot.redis_conn import RedisOptions, shared_redis
 from bot.redis_store import open_store
 from bot.request_context import ContextExecutor, run_isolated
@@ -61,12 +60,12 @@ def create_app(
 ) -> SlackBot:
     if not socket_mode and settings.slack_signing_secret is None:
         raise SlackConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack.")
-    service = service or PersonaService.from_settings(settings)
+    # The service says once at start whether its cache and single-flight are shared through Redis or in-process.
+    service = service or PersonaService.from_settings(settings, announce=True)
     # Redis when REDIS_URL is set (shared by replicas), else in-process; either way said once at start.
     store = store or open_store(settings)
-    generator = Generator.from_settings(settings, service)
     llm = service.writer if service.writer.kind == "llm" else None
-    flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm), generate=generator)
+    flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm))
     # Each task runs in its request's context, so log lines from lazy listeners still name the request.
     executor = ContextExecutor(max_workers=settings.slack_workers, thread_name_prefix="listener")
     try:

@@ -41,6 +41,14 @@ class Warehouse(ABC):
     def load(self, dataset: Dataset) -> None:
         """Replace the whole content with a validated dataset, atomically."""
 
+    def init_tables(self) -> bool:
+        """Create the tables ahead of a load; False where the backend creates them on first use (nothing done)."""
+        return False
+
+    def dry_run_estimates(self) -> list[tuple[str, int]] | None:
+        """Bytes each of the bot's queries would scan, for backends that bill by it; None where no cost applies."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 

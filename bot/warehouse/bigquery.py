@@ -601,11 +601,12 @@ class BigQueryWarehouse(Warehouse):
                 ds.location = self.location
             self._client.create_dataset(ds, exists_ok=True, retry=self._retry, timeout=self.timeout)
 
-    def init_tables(self) -> None:
+    def init_tables(self) -> bool:
         """Create the dataset (when missing) and the tables (CREATE TABLE IF NOT EXISTS); safe to repeat."""
         with self._errors("init"):
             self._ensure_dataset()
             self._script("init", self._ddl())
+        return True
 
     def load(self, dataset: Dataset) -> None:
         """Replace the content of all tables with `dataset` (already validated by `read_dataset`).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -36,18 +35,12 @@ class FlowsBase:
         service: PersonaService,
         store: PersonaStore,
         followups: FollowUpService,
-        generate: Callable[..., PersonaResult] | None = None,
     ):
         self.settings = settings
         self.service = service
         self.store = store
         self.followups = followups
         self.langs = UserLangs(store, settings.default_lang)
-        # generate(prepared, refresh=bool) -> PersonaResult; the cache layer plugs in here.
-        self._generate = generate or (lambda prepared, refresh=False, **_: service.write(prepared))
-        # With a cache-aware generator (bot.generation.Generator), follow-ups are cached and single-flighted too.
-        self._followup_cache = getattr(generate, "followup", None)
-        self._followup_key = getattr(generate, "followup_key", None)
 
     def lang_for(self, client: WebClient, user_id: str, explicit: str | None = None) -> Lang:
         return self.langs.resolve(client, user_id, explicit)

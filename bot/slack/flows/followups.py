@@ -49,11 +49,9 @@ class FollowUpFlows(FlowsBase):
                 return self.followups.partnership(stored.result)
             return self.followups.competitors(stored.result, product or "")
 
-        if self._followup_cache is None or self._followup_key is None:
-            return compute()
-        key = self._followup_key(stored.result, kind, product)
-        report: FollowUpReport = self._followup_cache(key, FollowUpReport, compute, user_id=user_id,
-                                                      team_id=stored.request.team_id)
+        writes = self.service.writes
+        report = writes.followup(writes.followup_key(stored.result, kind, product), FollowUpReport, compute,
+                                 user_id=user_id, team_id=stored.request.team_id)
         return report
 
     def open_competitor_modal(self, client: WebClient, *, trigger_id: str, persona_id: str, user_id: str,

@@ -15,6 +15,7 @@ from bot.models import PersonaResult
 from bot.mrkdwn import unescape_incoming
 from bot.parsing import looks_like_app_list, parse_app_list
 from bot.rate_limit import RateLimited
+from bot.service import PreparedPersona
 from bot.slack.blocks import card as cards
 from bot.slack.blocks import views
 from bot.slack.flows.base import FlowsBase
@@ -53,20 +54,11 @@ class PersonaFlows(FlowsBase):
     def _deliver(self, surface: Surface, request: PersonaRequest, user_id: str, *, refresh: bool) -> str:
         lang = request.lang
         try:
-            if request.kind == "segment":
-                grounding = self.service.ground_segment(self.service.find_segment(request.query))
-            else:
-                grounding = self.service.ground_apps(request.query)
-            prepared = self.service.prepare(grounding, lang)
-            surface.show(
-                cards.progress_card(
-                    title=prepared.title,
-                    apps=grounding.apps,
-                    demographics=prepared.demographics,
-                    lang=lang,
-                )
-            )
-            result = self._generate(prepared, refresh=refresh, user_id=user_id, team_id=request.team_id)
+            def show_data_part(prepared: PreparedPersona) -> None:
+                surface.show(cards.progress_card(title=prepared.title, apps=prepared.grounding.apps,
+                                                 demographics=prepared.demographics, lang=lang))
+
+            result = self.service.run(request, user_id=user_id, refresh=refresh, on_prepared=show_data_part)
             self.store.put(StoredPersona(result=result, request=request, user_id=user_id))
             surface.show(self._card(result, ephemeral=surface.ephemeral))
             return _card_outcome(result)

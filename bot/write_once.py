@@ -1,8 +1,9 @@
-"""Generation with a cache in front: cache hit → free; else rate limit → one LLM call per key across replicas.
+"""Each distinct persona or follow-up is written once: cache hit → free; else rate limit → one write per key.
 
-`Generator.generate` is what the Slack app and the CLI call instead of `PersonaService.write`. With REDIS_URL the
-cache, the single-flight locks and the rate-limit counters are shared by every replica; without it they are
-in-process, which is right for one process and said once at start.
+`WriteOnce` sits between `PersonaService.run` and the writer: a cached answer costs nothing, and however many
+requests ask for the same persona at once (on however many replicas), one of them writes it and the others wait
+for that answer. With REDIS_URL the cache, the single-flight locks and the rate-limit counters are shared by every
+replica; without it they are in-process, which is right for one process and said once at start.
 """
 
 from __future__ import annotations
@@ -10,40 +11,44 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, TypeVar
 
 from bot import metrics
 from bot.cache import CacheStats, MemoryCache, PersonaCache, RedisCache, fingerprint, followup_key, persona_key
-from bot.config import Settings
-from bot.models import PersonaResult
+from bot.models import PersonaResult, WrittenAnswer
 from bot.rate_limit import RateLimiter
 from bot.redis_conn import RedisOptions, ResilientRedis, shared_redis
-from bot.service import PersonaService, PreparedPersona
 from bot.single_flight import SingleFlight
+from bot.writers import PersonaWriter
 from prompts import FOLLOWUP_PROMPT_VERSION, PERSONA_PROMPT_VERSION
+
+if TYPE_CHECKING:
+    from bot.service import PreparedPersona
 
 log = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=WrittenAnswer)
 
 # An offline draft written because the LLM failed is shared with requests waiting on the same generation, but kept
 # only briefly: the next request after that should try the LLM again.
 DEGRADED_TTL = 120
 
 
-class Generator:
+class WriteOnce:
     def __init__(
         self,
-        service: PersonaService,
+        write: Callable[[PreparedPersona], PersonaResult],
+        writer: PersonaWriter,
         cache: PersonaCache,
         single_flight: SingleFlight,
         rate_limiter: RateLimiter | None = None,
         *,
         backend: str = "in-process",
     ):
-        self.service = service
+        # The uncached write (the writer with its offline fallback) and the writer it uses, whose model name is part
+        # of every key and whose kind says whether rate limits apply (the offline writer costs nothing).
+        self._write = write
+        self.writer = writer
         self.cache = cache
         self.single_flight = single_flight
         self.rate_limiter = rate_limiter
@@ -51,7 +56,14 @@ class Generator:
         self.backend = backend
 
     @classmethod
-    def build(cls, service: PersonaService, options: RedisOptions, *, redis: ResilientRedis | None = None) -> Generator:
+    def build(
+        cls,
+        write: Callable[[PreparedPersona], PersonaResult],
+        writer: PersonaWriter,
+        options: RedisOptions,
+        *,
+        redis: ResilientRedis | None = None,
+    ) -> WriteOnce:
         """Redis-backed parts when `options.url` is set (or `redis` is given), in-process ones otherwise."""
         if redis is None and options.url:
             redis = shared_redis(options.url)
@@ -63,13 +75,15 @@ class Generator:
         flight_args = {"lock_ttl": options.lock_ttl, "wait_timeout": options.wait_timeout}
         if redis is None:
             return cls(
-                service,
+                write,
+                writer,
                 MemoryCache(options.cache_ttl),
                 SingleFlight(None, **flight_args),
                 RateLimiter(None, **limiter_args),
             )
         return cls(
-            service,
+            write,
+            writer,
             RedisCache(redis, options.cache_ttl),
             SingleFlight(redis, **flight_args),
             RateLimiter(redis, **limiter_args),
@@ -77,19 +91,25 @@ class Generator:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, service: PersonaService, *, announce: bool = True) -> Generator:
-        """`announce=False` keeps one-shot commands quiet; the bot says once at start what it shares through."""
-        options = RedisOptions.from_settings(settings)
-        generator = cls.build(service, options)
+    def from_options(
+        cls,
+        options: RedisOptions,
+        write: Callable[[PreparedPersona], PersonaResult],
+        writer: PersonaWriter,
+        *,
+        announce: bool = False,
+    ) -> WriteOnce:
+        """`announce` says once in the log where the cache lives: right for the bot, noise for one-shot commands."""
+        gateway = cls.build(write, writer, options)
         if not options.url:
             if announce:
                 log.warning("REDIS_URL not set: cache, single-flight and persona store are in-process")
-            return generator
+            return gateway
         redis = shared_redis(options.url)
         # A ping at start puts an unreachable Redis in the log now rather than at the first user's request.
         if redis.ping() and announce:
             log.info("Cache, single-flight, rate limits and persona store use Redis at %s", redis.display_url)
-        return generator
+        return gateway
 
     # --- personas ---------------------------------------------------------------------------------------------
 
@@ -97,7 +117,7 @@ class Generator:
         return persona_key(
             fingerprint(
                 prepared,
-                model=self.service.writer.model_name,
+                model=self.writer.model_name,
                 prompt_version=PERSONA_PROMPT_VERSION,
                 lang=prepared.request.lang,
             )
@@ -127,7 +147,7 @@ class Generator:
         written: list[PersonaResult] = []
 
         def compute() -> PersonaResult:
-            result = self.service.write(prepared)
+            result = self._write(prepared)
             self._count_llm("persona", result.meta.writer, result.meta.note, result.meta.prompt_tokens,
                             result.meta.completion_tokens)
             self.cache.set(key, result, DEGRADED_TTL if self._degraded(result) else None)
@@ -147,21 +167,11 @@ class Generator:
         # Written for another request (here or on another replica): to this one it is a cached persona.
         return result.model_copy(update={"meta": result.meta.model_copy(update={"cached": True})})
 
-    def __call__(
-        self,
-        prepared: PreparedPersona,
-        refresh: bool = False,
-        user_id: str | None = None,
-        team_id: str | None = None,
-    ) -> PersonaResult:
-        """The `generate(prepared, refresh=…, user_id=…, team_id=…)` callable `SlackFlows` takes."""
-        return self.generate(prepared, refresh=refresh, user_id=user_id, team_id=team_id)
-
     # --- follow-ups -------------------------------------------------------------------------------------------
 
     def followup_key(self, result: PersonaResult, kind: str, product: str | None = None) -> str:
         return followup_key(
-            result.id, kind, product, model=self.service.writer.model_name, prompt_version=FOLLOWUP_PROMPT_VERSION
+            result.id, kind, product, model=self.writer.model_name, prompt_version=FOLLOWUP_PROMPT_VERSION
         )
 
     def followup(
@@ -174,7 +184,7 @@ class Generator:
         user_id: str | None = None,
         team_id: str | None = None,
     ) -> M:
-        """A cached follow-up analysis (any pydantic model; a `cached` field is set on hits), made once per key."""
+        """A cached follow-up answer (`cached` is set on hits), written once per key however many ask at once."""
         if not refresh:
             hit = self._load(key, model)
             metrics.CACHE_LOOKUPS.labels("miss" if hit is None else "hit").inc()
@@ -185,9 +195,8 @@ class Generator:
 
         def compute_and_store() -> M:
             value = compute()
-            degraded = getattr(value, "note", None) is not None
-            self._count_llm("followup", getattr(value, "writer", "offline"), getattr(value, "note", None), 0, 0)
-            self.cache.set_json(key, value.model_dump_json(), DEGRADED_TTL if degraded else None)
+            self._count_llm("followup", value.writer, value.note, 0, 0)
+            self.cache.set_json(key, value.model_dump_json(), DEGRADED_TTL if value.note is not None else None)
             made.append(value)
             return value
 
@@ -216,11 +225,11 @@ class Generator:
 
     def _check_rate(self, user_id: str | None, team_id: str | None) -> None:
         # The limits protect the LLM budget: the offline writer costs nothing.
-        if self.rate_limiter is not None and self.service.writer.kind == "llm":
+        if self.rate_limiter is not None and self.writer.kind == "llm":
             self.rate_limiter.check(user_id, team_id)
 
     def _count_llm(self, purpose: str, writer: str, note: str | None, prompt: int, completion: int) -> None:
-        if self.service.writer.kind != "llm":
+        if self.writer.kind != "llm":
             return
         # An offline draft with a note is a generation the LLM failed, after the SDK's own retries.
         metrics.LLM_CALLS.labels(purpose, "ok" if writer == "llm" and not note else "failed").inc()
@@ -228,10 +237,8 @@ class Generator:
         metrics.LLM_TOKENS.labels("completion").inc(completion)
 
     def _degraded(self, result: PersonaResult) -> bool:
-        return result.meta.note is not None or (self.service.writer.kind == "llm" and result.meta.writer != "llm")
+        return result.meta.note is not None or (self.writer.kind == "llm" and result.meta.writer != "llm")
 
 
 def _mark_cached(value: M) -> M:
-    if "cached" in type(value).model_fields:
-        return value.model_copy(update={"cached": True})
-    return value
+    return value.model_copy(update={"cached": True})
