@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from redis import Redis
 from bot.errors import PersonaError
 from bot.models import PersonaResult
 from bot.redis_conn import KEY_PREFIX, ResilientRedis
+from bot.text_keys import fold
 
 if TYPE_CHECKING:
     from bot.service import PreparedPersona
@@ -39,10 +39,6 @@ CLEARED_PATTERNS = (CACHE_PREFIX + "*", FOLLOWUP_PREFIX + "*")
 # Rounding keeps float noise from the warehouse or pooling from splitting one persona into several keys.
 DECIMALS = 6
 SCAN_BATCH = 500
-
-
-def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _num(value: float | None) -> float | None:
@@ -62,7 +58,7 @@ def fingerprint(prepared: PreparedPersona, *, model: str, prompt_version: str, l
         # Order matters: the writer is told the apps strongest first.
         "apps": [
             {
-                "name": _norm(app.name),
+                "name": fold(app.name),
                 "app_id": app.app_id,
                 "score": _num(app.score),
                 "weight": _num(app.weight),
@@ -99,7 +95,7 @@ def followup_key(persona_id: str, kind: str, product: str | None, *, model: str,
     payload = {
         "persona": persona_id,
         "kind": kind,
-        "product": _norm(product) if product else None,
+        "product": fold(product) if product else None,
         "model": model,
         "prompt_version": prompt_version,
     }

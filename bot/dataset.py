@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import math
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from bot.errors import DatasetError
-from bot.models import Audience, CatalogApp, SegmentInfo
+from bot.models import CatalogApp, SegmentInfo
 
 DIMENSION_NAMES = ("age", "gender")
 # Shares per app and dimension must sum to 1; CSVs rounded to a few decimals need some slack.
@@ -51,12 +50,6 @@ class Dataset:
     population: list[PopulationRow] = field(default_factory=list)
     segments: list[SegmentInfo] = field(default_factory=list)
     segment_apps: list[SegmentAppRow] = field(default_factory=list)
-
-    def population_audience(self) -> Audience:
-        out: Audience = {}
-        for row in self.population:
-            out.setdefault(row.dimension, {})[row.bucket] = row.share
-        return out
 
 
 def sample_dataset_dir() -> Path:
@@ -268,10 +261,3 @@ def read_dataset(directory: Path) -> Dataset:
     if empty:
         raise DatasetError("segment_apps.csv", f"segment(s) {', '.join(empty[:5])} have no apps")
     return dataset
-
-
-def audience_by_app(rows: list[AudienceRow]) -> dict[str, Audience]:
-    out: dict[str, Audience] = defaultdict(dict)
-    for row in rows:
-        out[row.app_id].setdefault(row.dimension, {})[row.bucket] = row.share
-    return dict(out)

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.models import ParsedApp
+from bot.text_keys import fold
 
 # Rank decay for apps without a score: weight = base * rank ** -RANK_DECAY_EXPONENT, so rank 1 keeps the base,
 # rank 4 gets half of it. Gentle on purpose: a pasted top-10 is rarely steeper than that.
@@ -517,7 +518,7 @@ def _finalize(items: list[_Item]) -> list[ParsedApp]:
     apps: list[ParsedApp] = []
     seen: set[str] = set()
     for item in items:
-        key = " ".join(unicodedata.normalize("NFKC", item.name).casefold().split())
+        key = fold(item.name)
         if not key or key in seen:
             continue
         seen.add(key)

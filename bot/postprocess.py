@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from bot.demographics import normalize_percent
 from bot.models import PROFILE_FIELDS, Citations, Demographics, Grounding, Hashtags, PersonaDraft, Profile
 from bot.prompt_echo import echoes_prompt
+from bot.text_keys import fold
 
 MAX_FIELD_CHARS = 600
 MIN_HASHTAGS, MAX_HASHTAGS = 2, 3
@@ -79,25 +80,21 @@ def clean_citations(citations: Citations, grounding: Grounding) -> tuple[Citatio
     """Keep citations of input apps only (matched loosely, reported as given); count the rest as dropped."""
     by_key: dict[str, str] = {}
     for app in grounding.apps:
-        by_key.setdefault(_key(app.name), app.name)
+        by_key.setdefault(fold(app.name), app.name)
         if app.app_id:
-            by_key.setdefault(_key(app.app_id), app.name)
+            by_key.setdefault(fold(app.app_id), app.name)
     dropped = 0
     kept: dict[str, list[str]] = {}
     for field, names in citations.model_dump().items():
         out: list[str] = []
         for name in names:
-            canonical = by_key.get(_key(str(name)))
+            canonical = by_key.get(fold(str(name)))
             if canonical is None:
                 dropped += 1
             elif canonical not in out:
                 out.append(canonical)
         kept[field] = out
     return Citations(**kept), dropped
-
-
-def _key(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def apply_estimate(demographics: Demographics, draft: PersonaDraft, buckets: dict[str, list[str]]) -> Demographics:
@@ -109,8 +106,8 @@ def apply_estimate(demographics: Demographics, draft: PersonaDraft, buckets: dic
     for dim in ("age", "gender"):
         wanted = buckets.get(dim) or list(getattr(demographics, dim))
         given: dict[str, float] = getattr(estimate, dim) or {}
-        by_key = {_key(k): v for k, v in given.items()}
-        values = {b: float(by_key.get(_key(b), 0.0) or 0.0) for b in wanted}
+        by_key = {fold(k): v for k, v in given.items()}
+        values = {b: float(by_key.get(fold(b), 0.0) or 0.0) for b in wanted}
         if wanted and sum(v for v in values.values() if v > 0) > 0:
             setattr(updated, dim, normalize_percent(values))
     return updated

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from rapidfuzz import fuzz, process
 
 from bot.models import SegmentInfo
+from bot.text_keys import fold
 
 # A fuzzy match at or above this score is taken as the user's meaning; below it we ask which one they meant.
 ACCEPT_SCORE = 86.0
 SUGGEST_SCORE = 45.0
 
 
-def normalize(text: str) -> str:
-    """Full-/half-width and case folded, whitespace collapsed: how two spellings of one name compare."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
 def _names(segment: SegmentInfo) -> list[str]:
-    return [normalize(n) for n in (segment.name, *segment.aliases) if n.strip()]
+    return [fold(n) for n in (segment.name, *segment.aliases) if n.strip()]
 
 
 def find(query: str, segments: Sequence[SegmentInfo]) -> SegmentInfo | None:
     """The one segment `query` clearly means, or None."""
-    q = normalize(query)
+    q = fold(query)
     if not q:
         return None
     for seg in segments:
@@ -43,7 +38,7 @@ def find(query: str, segments: Sequence[SegmentInfo]) -> SegmentInfo | None:
 
 def rank(query: str, segments: Sequence[SegmentInfo], limit: int = 5) -> list[tuple[SegmentInfo, float]]:
     """Segments by how well any of their names matches `query`, best first."""
-    q = normalize(query)
+    q = fold(query)
     if not q:
         return [(s, 0.0) for s in segments[:limit]]
     choices: dict[int, list[str]] = {i: _names(s) for i, s in enumerate(segments)}

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from bot.dataset import Dataset
+from bot.models import Audience
+
 APPS = [
     ["app_id", "name", "category", "aliases", "reach"],
     ["keep", "Keep", "fitness", "keep健身", "0.2"],
@@ -67,3 +70,19 @@ def write_dataset(directory: Path, overrides: dict[str, list[list[str]]] | None 
         with (directory / name).open("w", encoding="utf-8", newline="") as fh:
             csv.writer(fh).writerows(rows)
     return directory
+
+
+def population_audience(dataset: Dataset) -> Audience:
+    """The population baseline as the warehouses return it: dimension -> bucket -> share."""
+    out: Audience = {}
+    for row in dataset.population:
+        out.setdefault(row.dimension, {})[row.bucket] = row.share
+    return out
+
+
+def audience_by_app(dataset: Dataset) -> dict[str, Audience]:
+    """Every app's audience as the warehouses return it: app_id -> dimension -> bucket -> share."""
+    out: dict[str, Audience] = {}
+    for row in dataset.audience:
+        out.setdefault(row.app_id, {}).setdefault(row.dimension, {})[row.bucket] = row.share
+    return out

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.devtools import SlackRequestSender, SlackStandIn
-from bot.slack.blocks.limits import violations
+from tests.support.block_limits import violations
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,11 @@ from bot.warehouse.bigquery import (
     QUERIES,
     TABLES,
     BigQueryWarehouse,
-    closeness,
     describe_error,
-    normalize_query,
     schema_sql,
 )
 from tests.bq_emulator import PROJECT, bq_client, bq_endpoint, fresh_dataset, make_client  # noqa: F401
-from tests.dataset_factory import APPS, SEGMENT_APPS, SEGMENTS, write_dataset
+from tests.dataset_factory import APPS, SEGMENT_APPS, SEGMENTS, population_audience, write_dataset
 
 pytestmark = pytest.mark.bigquery
 
@@ -123,7 +120,7 @@ def test_load_replaces_everything_and_leaves_no_staging_tables(
     assert wh.segment_apps("s1") == []
     assert [a.app_id for a in wh.catalog()] == ["meituan", "nodata", "xhs"]
     assert wh.audience(["xhs", "keep"]) == {}
-    assert wh.population() == handmade.population_audience()
+    assert wh.population() == population_audience(handmade)
     assert _tables(bq_client, name) == set(TABLES)
 
 
@@ -197,7 +194,7 @@ def test_every_job_carries_the_cost_guard_and_parameters(bq_endpoint: str, handm
     wh.get_segment(hostile)
     wh.segment_apps(hostile)
     wh.audience([hostile, "keep"])
-    wh.search_segments(hostile)
+    wh.catalog()
     assert len(client.jobs) >= 7
     for job in client.jobs:
         assert job.maximum_bytes_billed == 123_456_789
@@ -245,110 +242,6 @@ def test_dry_run_reports_a_broken_query(bq_client: bigquery.Client) -> None:  # 
     with pytest.raises(WarehouseError) as err:
         wh.dry_run_estimates()  # no tables yet
     assert "persona-bot warehouse init" in _friendly(err)
-
-
-# --- typeahead search --------------------------------------------------------------------------------------------
-
-
-Searchable = tuple[BigQueryWarehouse, RecordingClient, Clock]
-
-
-@pytest.fixture(scope="module")
-def searchable(bq_endpoint: str, sample: Dataset) -> Iterator[Searchable]:  # noqa: F811
-    client = RecordingClient(bq_endpoint)
-    clock = Clock()
-    wh = _warehouse(client, fresh_dataset(client, "search"), search_ttl=60.0, clock=clock)
-    wh.load(sample)
-    yield wh, client, clock
-    wh.close()
-
-
-def _ids(found: list[Any]) -> list[str]:
-    return [s.id for s in found]
-
-
-def _names_containing(ds: Dataset, fragment: str) -> set[str]:
-    return {
-        s.id for s in ds.segments if any(fragment in normalize_query(n) for n in (s.name, *s.aliases, s.id))
-    }
-
-
-def test_search_prefix_exact_and_scripts(searchable: Searchable, sample: Dataset) -> None:
-    wh, _, _ = searchable
-    fitness = next(s for s in sample.segments if s.name.lower().startswith("fitness"))
-    assert _ids(wh.search_segments("fit"))[0] == fitness.id
-    assert _ids(wh.search_segments(fitness.name.upper()))[0] == fitness.id
-    assert _ids(wh.search_segments("ｆｉｔ"))[0] == fitness.id  # full-width, as some input methods type it
-    assert _ids(wh.search_segments(fitness.id))[0] == fitness.id
-    for alias in fitness.aliases:
-        assert fitness.id in _ids(wh.search_segments(alias)), alias
-    # Traditional and Simplified both find the Taiwan segments through their aliases.
-    taiwan = {s.id for s in sample.segments if s.name.endswith("in Taiwan")}
-    for script in ("台灣", "台湾"):
-        assert taiwan <= set(_ids(wh.search_segments(script, limit=50))), script
-
-
-def test_search_exact_before_prefix_before_fragment(searchable: Searchable, sample: Dataset) -> None:
-    wh, _, _ = searchable
-    found = _ids(wh.search_segments("gamers", limit=20))
-    exact = [s.id for s in sample.segments if "gamers" in [normalize_query(a) for a in s.aliases]]
-    assert exact and found[: len(exact)] == sorted(exact, key=lambda i: next(s.name for s in sample.segments
-                                                                              if s.id == i))
-    assert set(found) >= _names_containing(sample, "gamers")
-
-
-def test_search_fragment_anywhere(searchable: Searchable, sample: Dataset) -> None:
-    wh, _, _ = searchable
-    expected = _names_containing(sample, "taipei")
-    assert len(expected) >= 2
-    assert set(_ids(wh.search_segments("Taipei", limit=50))) == expected
-
-
-def test_search_forgives_typos(searchable: Searchable, sample: Dataset) -> None:
-    wh, _, _ = searchable
-    by_name = {s.name: s.id for s in sample.segments}
-    assert _ids(wh.search_segments("new parnets"))[0] == by_name["New parents in Taiwan"]
-    assert _ids(wh.search_segments("invester"))[0] == by_name["Retail investors"]
-    assert wh.search_segments("zqxjv") == []
-    assert closeness("stu", "startup & remote workers") < 80  # three letters are not a typo of anything
-
-
-def test_search_limit_and_empty_query(searchable: Searchable, sample: Dataset) -> None:
-    wh, _, _ = searchable
-    assert len(wh.search_segments("in", limit=3)) == 3
-    assert len(wh.search_segments("in", limit=0)) == 1
-    assert len(wh.search_segments("", limit=5)) == 5
-    assert _ids(wh.search_segments("   ", limit=5)) == sorted(s.id for s in sample.segments)[:5]
-
-
-def test_search_hostile_text_is_plain_text(searchable: Searchable, sample: Dataset) -> None:
-    wh, _, _ = searchable
-    for text in HOSTILE:
-        found = wh.search_segments(text)
-        assert set(_ids(found)) <= {s.id for s in sample.segments}, text
-    assert wh.search_segments("'; DROP TABLE segments; --") == []
-    assert wh.search_segments("%") == []  # a literal percent sign, not a wildcard
-    assert len(wh.list_segments()) == len(sample.segments)
-
-
-def test_search_is_cached_for_a_while(searchable: Searchable, sample: Dataset) -> None:
-    wh, client, clock = searchable
-    wh.clear_cache()
-    client.jobs.clear()
-    first = wh.search_segments("mobile")
-    asked = len(client.jobs)
-    assert asked >= 1
-    assert wh.search_segments("Mobile ") == first  # same normalized text: same cache entry
-    clock.now += 59
-    assert wh.search_segments("mobile") == first
-    assert len(client.jobs) == asked
-    clock.now += 2
-    assert wh.search_segments("mobile") == first
-    assert len(client.jobs) > asked
-    wh.load(sample)  # new content: the cache starts over
-    client.jobs.clear()
-    wh.search_segments("mobile")
-    assert client.jobs
 
 
 # --- no server needed --------------------------------------------------------------------------------------------

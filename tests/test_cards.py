@@ -28,7 +28,8 @@ from bot.models import (
 )
 from bot.mrkdwn import length
 from bot.slack.blocks.card import error_message, persona_card, progress_card, working_message
-from bot.slack.blocks.limits import MAX_TOTAL_TEXT, total_text, violations
+from bot.slack.blocks.limits import MAX_TOTAL_TEXT, total_text
+from tests.support.block_limits import violations
 
 GENERATED_AT = datetime(2024, 5, 1, 12, 34, tzinfo=UTC)
 DATE_TOKEN = re.compile(r"<!date\^(\d+)\^\{date_short_pretty\} \{time\}\|[^<>|]+>")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack.blocks.limits import violations
 from tests.dataset_factory import APPS, write_dataset
+from tests.support.block_limits import violations
 
 
 def run(args: list[str], env_extra: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:

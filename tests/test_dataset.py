@@ -4,9 +4,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.dataset import audience_by_app, read_dataset
+from bot.dataset import read_dataset
 from bot.errors import DatasetError
-from tests.dataset_factory import APPS, AUDIENCE, SEGMENT_APPS, SEGMENTS, write_dataset
+from tests.dataset_factory import (
+    APPS,
+    AUDIENCE,
+    SEGMENT_APPS,
+    SEGMENTS,
+    audience_by_app,
+    population_audience,
+    write_dataset,
+)
 
 
 def test_reads_a_valid_dataset(tmp_path: Path) -> None:
@@ -15,8 +23,8 @@ def test_reads_a_valid_dataset(tmp_path: Path) -> None:
     assert ds.apps[1].aliases == ["Xiaohongshu", "RED", "小紅書"]
     assert ds.apps[3].reach is None and ds.apps[3].aliases == []
     assert ds.segments[0].size == 120000 and ds.segments[0].aliases == ["健身族", "健身族群"]
-    assert audience_by_app(ds.audience)["xhs"]["gender"] == {"female": 0.8, "male": 0.2}
-    assert ds.population_audience()["age"] == {"18-24": 0.2, "25-34": 0.3, "35+": 0.5}
+    assert audience_by_app(ds)["xhs"]["gender"] == {"female": 0.8, "male": 0.2}
+    assert population_audience(ds)["age"] == {"18-24": 0.2, "25-34": 0.3, "35+": 0.5}
 
 
 def test_population_is_optional(tmp_path: Path) -> None:

@@ -27,11 +27,11 @@ from bot.offline_writer import OfflineWriter
 from bot.parsing import looks_like_app_list, parse_app_list, rank_weights
 from bot.service import PersonaService
 from bot.slack.blocks.card import error_message, persona_card, progress_card
-from bot.slack.blocks.limits import violations
 from bot.slack.blocks.views import followup_message, home_view
 from bot.store import RecentPersona
 from bot.warehouse.duckdb import DuckDBWarehouse
 from bot.writers import WriterResult
+from tests.support.block_limits import violations
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from bot.models import PROFILE_FIELDS
-from bot.slack.blocks.limits import violations
 from tests.slack_harness import Harness, action_ids, assert_slack_accepts, llm_env, running_bot
+from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
 
 API_KEY = "sk-faults-secret-0123456789"

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from bot.devtools import Call
-from bot.slack.blocks.limits import violations
 from tests.slack_harness import (
     Harness,
     action_ids,
@@ -29,6 +28,7 @@ from tests.slack_harness import (
     url_posts,
     wait_url,
 )
+from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply
 
 # Harnesses started in this module; after every test, each payload they received is checked against Block Kit limits.

@@ -16,11 +16,7 @@ import io
 import json
 import logging
 import re
-import threading
-import time
-import unicodedata
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -33,7 +29,6 @@ from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry, if_transient_error
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
-from rapidfuzz import fuzz
 
 from bot.errors import WarehouseError
 from bot.models import Audience, CatalogApp, SegmentApp, SegmentInfo, SegmentSummary
@@ -48,13 +43,6 @@ log = logging.getLogger(__name__)
 TOP_APPS_IN_SUMMARY = 5
 DEFAULT_MAXIMUM_BYTES_BILLED = 1_000_000_000
 DEFAULT_TIMEOUT = 30.0
-# The typeahead asks on every keystroke; a minute of staleness is invisible to a salesperson.
-DEFAULT_SEARCH_TTL = 60.0
-SEARCH_CACHE_SIZE = 512
-MAX_SEARCH_LIMIT = 100  # Slack's external select shows at most 100 options
-MAX_QUERY_CHARS = 200
-# Similarity (0-100) at or above which typed text counts as a misspelling of a name ("fitnes", "invester").
-FUZZY_CUTOFF = 80.0
 # A load moves whole tables: it gets at least this long, whatever the per-query timeout.
 MIN_LOAD_TIMEOUT = 300.0
 # Leftover staging tables from an interrupted load disappear by themselves after this.
@@ -127,34 +115,6 @@ ORDER BY app_id, dimension, ord
 
 POPULATION = "SELECT dimension, bucket, share FROM population ORDER BY dimension, ord"
 
-SEGMENT_INDEX = "SELECT segment_id, name, description, size, aliases FROM segments ORDER BY segment_id"
-
-# Typeahead: exact names first, then prefixes, then fragments anywhere. STARTS_WITH and STRPOS rather than LIKE, so
-# "%" and "_" typed by a user are plain characters.
-SEARCH_SEGMENTS = """
-WITH named AS (
-    SELECT s.segment_id, s.name, s.description, s.size, s.aliases,
-           ARRAY_CONCAT([LOWER(s.segment_id), LOWER(NORMALIZE(s.name, NFKC))],
-                        ARRAY(SELECT LOWER(NORMALIZE(al, NFKC)) FROM UNNEST(s.aliases) AS al)) AS names
-    FROM segments AS s
-),
-ranked AS (
-    SELECT segment_id, name, description, size, aliases,
-           CASE
-               WHEN @q IN UNNEST(names) THEN 0
-               WHEN EXISTS (SELECT 1 FROM UNNEST(names) AS n WHERE STARTS_WITH(n, @q)) THEN 1
-               WHEN EXISTS (SELECT 1 FROM UNNEST(names) AS n WHERE STRPOS(n, @q) > 0) THEN 2
-           END AS match_rank
-    FROM named
-)
-SELECT segment_id, name, description, size, aliases
-FROM ranked
-WHERE match_rank IS NOT NULL
-ORDER BY match_rank, name, segment_id
-LIMIT @limit
-"""
-
-
 def _segment_param(value: str) -> list[bigquery.ScalarQueryParameter]:
     return [bigquery.ScalarQueryParameter("segment", "STRING", value)]
 
@@ -167,14 +127,6 @@ QUERIES: dict[str, tuple[str, Callable[[], list[Any]]]] = {
     "catalog": (CATALOG, list),
     "audience": (AUDIENCE, lambda: [bigquery.ArrayQueryParameter("app_ids", "STRING", ["app"])]),
     "population": (POPULATION, list),
-    "segment_index": (SEGMENT_INDEX, list),
-    "search_segments": (
-        SEARCH_SEGMENTS,
-        lambda: [
-            bigquery.ScalarQueryParameter("q", "STRING", "fit"),
-            bigquery.ScalarQueryParameter("limit", "INT64", 10),
-        ],
-    ),
 }
 
 
@@ -324,24 +276,6 @@ def _ndjson(rows: Sequence[Mapping[str, Any]]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
 
 
-def normalize_query(text: str) -> str:
-    """How typed text is compared with names: NFKC (full-width to half-width), lowercase, spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())[:MAX_QUERY_CHARS]
-
-
-def closeness(query: str, name: str) -> float:
-    """How close `query` is to `name` or to any run of as many words in it (0-100): "parnets" ~ "new parents".
-
-    Plain edit similarity per run of words rather than rapidfuzz's partial scorers, which rate any three letters
-    found inside a long name as a near match.
-    """
-    words = name.split()
-    width = max(1, len(query.split()))
-    spans = {" ".join(words[i : i + width]) for i in range(max(1, len(words) - width + 1))}
-    spans.add(name)
-    return max(fuzz.ratio(query, span) for span in spans)
-
-
 # --- the warehouse -------------------------------------------------------------------------------------------------
 
 
@@ -355,8 +289,6 @@ class BigQueryWarehouse(Warehouse):
         timeout: float = DEFAULT_TIMEOUT,
         retry: Retry | None = None,
         location: str | None = None,
-        search_ttl: float = DEFAULT_SEARCH_TTL,
-        clock: Callable[[], float] = time.monotonic,
     ):
         """`dataset` is "project.dataset" or a dataset of the client's project; it comes from configuration."""
         self._client = client
@@ -374,11 +306,6 @@ class BigQueryWarehouse(Warehouse):
         # The client's default job retry keeps re-running failed jobs for up to 40 minutes; bound it.
         self._job_retry = DEFAULT_JOB_RETRY.with_timeout(self.timeout)
         self._dataset_ref = bigquery.DatasetReference(self.project, self.dataset_id)
-        self.search_ttl = search_ttl
-        self._clock = clock
-        self._cache_lock = threading.Lock()
-        self._search_cache: OrderedDict[tuple[str, int], tuple[float, list[SegmentInfo]]] = OrderedDict()
-        self._index: tuple[float, list[SegmentInfo]] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BigQueryWarehouse:
@@ -512,73 +439,6 @@ class BigQueryWarehouse(Warehouse):
             out.setdefault(row["dimension"], {})[row["bucket"]] = float(row["share"])
         return out
 
-    # --- typeahead ---
-
-    def _segment_index(self) -> list[SegmentInfo]:
-        now = self._clock()
-        with self._cache_lock:
-            if self._index is not None and now - self._index[0] < self.search_ttl:
-                return self._index[1]
-        segments = [_segment(row) for row in self._rows("segment_index", SEGMENT_INDEX)]
-        with self._cache_lock:
-            self._index = (now, segments)
-        return segments
-
-    def search_segments(self, query: str, limit: int = 10) -> list[SegmentInfo]:
-        """Segments whose id, name or alias matches what is typed: exact, prefix, fragment, then close spellings.
-
-        Results are cached in-process for `search_ttl` seconds; a load clears the cache.
-        """
-        q = normalize_query(query)
-        limit = max(1, min(int(limit), MAX_SEARCH_LIMIT))
-        key = (q, limit)
-        now = self._clock()
-        with self._cache_lock:
-            hit = self._search_cache.get(key)
-            if hit is not None and now - hit[0] < self.search_ttl:
-                self._search_cache.move_to_end(key)
-                return list(hit[1])
-        if not q:
-            found = self._segment_index()[:limit]
-        else:
-            rows = self._rows(
-                "search_segments",
-                SEARCH_SEGMENTS,
-                [
-                    bigquery.ScalarQueryParameter("q", "STRING", q),
-                    bigquery.ScalarQueryParameter("limit", "INT64", limit),
-                ],
-            )
-            found = [_segment(row) for row in rows]
-            if len(found) < limit:
-                found += self._fuzzy(q, limit - len(found), exclude={s.id for s in found})
-        with self._cache_lock:
-            self._search_cache[key] = (now, found)
-            self._search_cache.move_to_end(key)
-            while len(self._search_cache) > SEARCH_CACHE_SIZE:
-                self._search_cache.popitem(last=False)
-        return list(found)
-
-    def _fuzzy(self, q: str, limit: int, exclude: set[str]) -> list[SegmentInfo]:
-        # Typos never match a prefix or fragment server-side; the segment list is small and cached, so close
-        # spellings are found here rather than with a per-keystroke scan in SQL.
-        if len(q) < 3:
-            return []
-        scored: list[tuple[float, SegmentInfo]] = []
-        for seg in self._segment_index():
-            if seg.id in exclude:
-                continue
-            score = max(closeness(q, normalize_query(n)) for n in (seg.name, *seg.aliases))
-            if score >= FUZZY_CUTOFF:
-                scored.append((score, seg))
-        scored.sort(key=lambda pair: (-pair[0], pair[1].name, pair[1].id))
-        return [seg for _, seg in scored[:limit]]
-
-    def clear_cache(self) -> None:
-        with self._cache_lock:
-            self._search_cache.clear()
-            self._index = None
-
     # --- tables and loading ---
 
     def _table(self, name: str) -> str:
@@ -626,7 +486,6 @@ class BigQueryWarehouse(Warehouse):
                 self._script("load", self._swap_sql(staging), timeout=self.load_timeout)
             finally:
                 self._drop(staging.values())
-        self.clear_cache()
 
     def _staging_ddl(self, staging: Mapping[str, str]) -> str:
         return "\n".join(

@@ -10,6 +10,7 @@ alone instead of turning a generated hashtag into a link to some channel.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,9 @@ _TOTAL_MARGIN = 100
 
 
 # --- primitives ------------------------------------------------------------------------------------------------
+
+
+_MARKUP_OPENER = re.compile(r"<[!@#]|<http")
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -329,7 +333,9 @@ def error_message(
     buttons = [
         _button(single_line(name) or segment_id, f"persona_pick_segment_{n}", segment_id)
         for n, (segment_id, name) in enumerate(suggestions, start=1)
-        if segment_id and length(segment_id) <= limits.MAX_BUTTON_VALUE
+        # Ids are opaque machine names; one that carries Slack markup openers is not offered rather than escaped,
+        # since the click sends the value back as the id to look up.
+        if segment_id and length(segment_id) <= limits.MAX_BUTTON_VALUE and not _MARKUP_OPENER.search(segment_id)
     ][: limits.MAX_ACTIONS_ELEMENTS]
     if buttons:
         blocks.append(_section(f"*{t('error.suggestions', lang)}*", "persona_suggestions_title"))

@@ -1,0 +1,188 @@
+"""Checks a Block Kit payload against Slack's limits, reporting a path and the figures for each break.
+
+Slack's own `invalid_blocks` error names neither the block nor the limit; these checks do, so a test that fails
+says which field of which block grew too long. slack_sdk's block models catch further formation errors; their
+messages are included as well.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
+from bot.mrkdwn import length
+from bot.slack.blocks.limits import (  # one source of the figures for the builders and these checks
+    _TEXT_TYPES,
+    MAX_ACTIONS_ELEMENTS,
+    MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
+    MAX_BUTTON_URL,
+    MAX_BUTTON_VALUE,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_FALLBACK_TEXT,
+    MAX_FIELD_TEXT,
+    MAX_FIELDS,
+    MAX_HEADER_TEXT,
+    MAX_ID,
+    MAX_MODAL_TITLE,
+    MAX_SECTION_TEXT,
+    MAX_TEXT_OBJECT,
+    MAX_TOTAL_TEXT,
+    total_text,
+)
+
+Kind = Literal["message", "modal"]
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.block_ids: set[str] = set()
+        self.action_ids: set[str] = set()
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    def text(self, path: str, obj: Any, limit: int, *, plain_only: bool = False) -> None:
+        if not isinstance(obj, dict) or obj.get("type") not in _TEXT_TYPES:
+            self.add(path, "expected a text object")
+            return
+        if plain_only and obj["type"] != "plain_text":
+            self.add(path, f"must be plain_text, not {obj['type']}")
+        text = obj.get("text")
+        if not isinstance(text, str) or not text.strip():
+            self.add(path, "text is missing or blank")
+            return
+        if length(text) > limit:
+            self.add(path, f"text is {length(text)} characters (limit {limit})")
+
+    def block_id(self, path: str, block: dict[str, Any]) -> None:
+        block_id = block.get("block_id")
+        if block_id is None:
+            return
+        if not isinstance(block_id, str) or not block_id:
+            self.add(path, "block_id must be a non-empty string")
+            return
+        if length(block_id) > MAX_ID:
+            self.add(path, f"block_id is {length(block_id)} characters (limit {MAX_ID})")
+        if block_id in self.block_ids:
+            self.add(path, f"duplicate block_id {block_id!r}")
+        self.block_ids.add(block_id)
+
+    def element(self, path: str, element: Any) -> None:
+        if not isinstance(element, dict):
+            self.add(path, "expected an element object")
+            return
+        action_id = element.get("action_id")
+        if action_id is not None:
+            if not isinstance(action_id, str) or not action_id:
+                self.add(path, "action_id must be a non-empty string")
+            else:
+                if length(action_id) > MAX_ID:
+                    self.add(path, f"action_id is {length(action_id)} characters (limit {MAX_ID})")
+                # Interaction handlers route on action_id; a duplicate makes one button unreachable.
+                if action_id in self.action_ids:
+                    self.add(path, f"duplicate action_id {action_id!r}")
+                self.action_ids.add(action_id)
+        if element.get("type") == "button":
+            self.text(f"{path}.text", element.get("text"), MAX_BUTTON_TEXT, plain_only=True)
+            value = element.get("value")
+            if value is not None and (not isinstance(value, str) or length(value) > MAX_BUTTON_VALUE):
+                self.add(path, f"button value longer than {MAX_BUTTON_VALUE} characters")
+            url = element.get("url")
+            if url is not None and (not isinstance(url, str) or length(url) > MAX_BUTTON_URL):
+                self.add(path, f"button url longer than {MAX_BUTTON_URL} characters")
+
+    def block(self, path: str, block: Any) -> None:
+        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+            self.add(path, "expected a block object with a type")
+            return
+        self.block_id(path, block)
+        kind = block["type"]
+        if kind == "header":
+            self.text(f"{path}.text", block.get("text"), MAX_HEADER_TEXT, plain_only=True)
+        elif kind == "section":
+            self.section(path, block)
+        elif kind == "context":
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not elements:
+                self.add(path, "context needs at least one element")
+                return
+            if len(elements) > MAX_CONTEXT_ELEMENTS:
+                self.add(path, f"{len(elements)} context elements (limit {MAX_CONTEXT_ELEMENTS})")
+            for i, element in enumerate(elements):
+                if isinstance(element, dict) and element.get("type") in _TEXT_TYPES:
+                    self.text(f"{path}.elements[{i}]", element, MAX_TEXT_OBJECT)
+        elif kind == "actions":
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not elements:
+                self.add(path, "actions needs at least one element")
+                return
+            if len(elements) > MAX_ACTIONS_ELEMENTS:
+                self.add(path, f"{len(elements)} action elements (limit {MAX_ACTIONS_ELEMENTS})")
+            for i, element in enumerate(elements):
+                self.element(f"{path}.elements[{i}]", element)
+        self.sdk(path, block)
+
+    def section(self, path: str, block: dict[str, Any]) -> None:
+        text, fields = block.get("text"), block.get("fields")
+        if text is None and not fields:
+            self.add(path, "section needs text or fields")
+        if text is not None:
+            self.text(f"{path}.text", text, MAX_SECTION_TEXT)
+        if fields is not None:
+            if not isinstance(fields, list):
+                self.add(f"{path}.fields", "expected a list")
+                return
+            if len(fields) > MAX_FIELDS:
+                self.add(path, f"{len(fields)} fields (limit {MAX_FIELDS})")
+            for i, field in enumerate(fields):
+                self.text(f"{path}.fields[{i}]", field, MAX_FIELD_TEXT)
+        if "accessory" in block:
+            self.element(f"{path}.accessory", block["accessory"])
+
+    def sdk(self, path: str, block: dict[str, Any]) -> None:
+        try:
+            parsed = Block.parse(block)
+            if parsed is None:
+                self.add(path, f"unknown block type {block['type']!r}")
+            else:
+                parsed.to_dict()
+        except SlackObjectFormationError as err:
+            self.add(path, f"slack_sdk: {err}")
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            self.add(path, f"slack_sdk could not read the block: {err!r}")
+
+
+def violations(payload: dict[str, Any], kind: Kind = "message") -> list[str]:
+    """Every way `payload` (a message, or a modal view with `kind="modal"`) breaks Slack's limits.
+
+    An empty list means the payload fits. Messages need a non-empty fallback `text`.
+    """
+    check = _Checker()
+    blocks = payload.get("blocks", [])
+    if not isinstance(blocks, list):
+        return ["blocks: expected a list"]
+    if kind == "message":
+        text = payload.get("text")
+        if not isinstance(text, str) or not text.strip():
+            check.add("text", "fallback text is missing or blank")
+        elif length(text) > MAX_FALLBACK_TEXT:
+            check.add("text", f"fallback text is {length(text)} characters (limit {MAX_FALLBACK_TEXT})")
+    else:
+        if payload.get("type") != "modal":
+            check.add("type", "a modal view needs type 'modal'")
+        check.text("title", payload.get("title"), MAX_MODAL_TITLE, plain_only=True)
+        for key in ("submit", "close"):
+            if key in payload:
+                check.text(key, payload[key], MAX_MODAL_TITLE, plain_only=True)
+    if len(blocks) > MAX_BLOCKS[kind]:
+        check.add("blocks", f"{len(blocks)} blocks (limit {MAX_BLOCKS[kind]})")
+    for i, block in enumerate(blocks):
+        check.block(f"blocks[{i}]", block)
+    total = total_text(blocks)
+    if total > MAX_TOTAL_TEXT:
+        check.add("blocks", f"{total} characters of text in blocks (limit {MAX_TOTAL_TEXT})")
+    return check.problems
