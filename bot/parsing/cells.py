@@ -1,65 +1,11 @@
-"""Turn a pasted app list, in whatever shape salespeople paste it, into ranked `ParsedApp` entries.
-
-The rules, each of which has a test in tests/test_parsing.py:
-
-Shape
-  * Items are separated by newlines, tabs, commas (``,`` ``，``), enumeration commas (``、``), semicolons
-    (``;`` ``；``), pipes (markdown tables) and `` / `` or `` · `` with spaces on both sides.
-  * Control characters are dropped first (those Python counts as line breaks, e.g. form feed, separate lines),
-    as are bidi overrides and lone surrogates: none belongs in an app name, and a name travels on to prompts,
-    cards and exports.
-  * Full-width ASCII forms and the ideographic space are folded to ASCII first (``ＫＥＥＰ　０．９`` reads as
-    ``KEEP 0.9``): they are an input-method artefact, not part of an app's name.
-  * Bullets (``- * • · ▪`` ...), numbering (``1.`` ``1)`` ``1、`` ``(1)`` ``[1]`` ``#1`` ``①`` ``1️⃣``), quotes,
-    emoji and stray punctuation at the edges of a name are dropped. ``1.`` is numbering only when followed by a
-    space, a non-ASCII character or a capital letter, so ``163.com`` stays a name.
-  * Valid JSON (a list of names, of ``{"name", "score"}`` objects or of ``[name, score]`` pairs, or a
-    ``{name: score}`` object) is read as such; anything JSON-ish that does not parse falls through to the text
-    rules, which ignore the brackets and quotes.
-  * A spreadsheet header (``App<TAB>Score``, ``應用<TAB>分數``, ``app,confidence``) is dropped; when it names its
-    columns, rows with the same number of cells are read by column (so a category column is not taken for an app).
-    ``key: value`` cells whose key is such a header word (``name: Keep``, ``score: 0.9``) are read the same way.
-  * A line ending in ``:`` with nothing after it (``Top apps:``) is a title when more lines follow.
-  * In a row of cells, a leading integer is a rank column and is dropped; a number cell right after a name is
-    that name's score.
-
-Scores
-  * Unambiguous: a number in its own cell after the name, after ``:`` or ``=``, after a dash with whitespace on at
-    least one side (``Keep - 0.92``, but not ``25-34``), in parentheses or brackets, followed by ``%`` or ``分``
-    (``小红书 92分``), or a bare decimal up to 1 after whitespace (``Keep 0.9``).
-  * Ambiguous: a bare trailing integer, or a decimal above 1, after whitespace (``Office 365``, ``FIFA 23``,
-    ``Keep 92``). It is a score only when the paste consistently reads as "name score" pairs: at least two items
-    and more than half of them end in a number. Otherwise it stays part of the name.
-  * Scale: ``%`` always means percent (``92%`` -> 0.92, ``0.92%`` -> 0.0092). Unmarked values above 1 (up to 100)
-    are percents (``92`` -> 0.92); unmarked decimals up to 1 are fractions (``0.92`` -> 0.92). The unmarked
-    integers 0 and 1 are fractions, unless another unmarked value in the paste is above 1: then the paste is on a
-    0–100 scale and ``1`` means 1%. Values above 100 or negative are never scores and stay part of the name.
-  * No score means ``None``: rank order decides, see `rank_weights`.
-
-Duplicates (same name ignoring case and character width) keep their first, highest-ranked occurrence.
-"""
+"""Reading a pasted list as text: lines, cells, spreadsheet headers, bullets, numbering, names and scores."""
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from bot.models import ParsedApp
-from bot.text_keys import fold
-
-# Rank decay for apps without a score: weight = base * rank ** -RANK_DECAY_EXPONENT, so rank 1 keeps the base,
-# rank 4 gets half of it. Gentle on purpose: a pasted top-10 is rarely steeper than that.
-RANK_DECAY_EXPONENT = 0.5
-# Pooling divides by weights, so none may be zero even when a paste says "0%".
-MIN_WEIGHT = 1e-3
-
-_WIDTH_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-# Controls that str.splitlines() treats as line ends keep that meaning; tab, newline and CR are separators.
-_CONTROL_BREAKS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+from typing import Literal
 
 _CELL_SEP = re.compile(r"\t|[,;、|]|\s+/\s+|\s+[·•]\s+")
 
@@ -122,15 +68,9 @@ Role = Literal["name", "score", "rank", "other"]
 Kind = Literal["none", "explicit", "ambiguous"]
 
 
-@dataclass(frozen=True)
-class ParseOutcome:
-    apps: list[ParsedApp]
-    # True when max_apps cut the list; the card tells the user.
-    truncated: bool = False
-
 
 @dataclass
-class _Item:
+class Item:
     name: str
     # The whole cell, for when an ambiguous trailing number turns out to belong to the name.
     full: str
@@ -146,7 +86,7 @@ class _Item:
 
 
 @dataclass(frozen=True)
-class _Number:
+class Number:
     value: float
     percent: bool
     integer: bool
@@ -156,48 +96,14 @@ class _Number:
         return 0 <= self.value <= 100
 
 
-def parse_app_list(text: str, *, max_apps: int | None = None) -> ParseOutcome:
-    """Parse a pasted list; see the module docstring for the rules. App ids are left unset."""
-    folded = _CONTROLS.sub("", _CONTROL_BREAKS.sub("\n", text)).translate(_WIDTH_FOLD)
-    items = _json_items(folded)
-    if items is None:
-        items = _text_items(folded)
-    apps = _finalize(items)
-    truncated = max_apps is not None and len(apps) > max_apps
-    if max_apps is not None:
-        apps = apps[: max(max_apps, 0)]
-    return ParseOutcome(apps=apps, truncated=truncated)
-
-
-def looks_like_app_list(text: str) -> bool:
-    """Whether text is a pasted app list rather than a segment name: two or more items, or any score."""
-    apps = parse_app_list(text).apps
-    return len(apps) >= 2 or any(app.score is not None for app in apps)
-
-
-def rank_weights(apps: list[ParsedApp]) -> list[float]:
-    """Pooling weights in (0, 1], one per app, in order.
-
-    A given score is its own weight. Without any score the weights decay with rank as ``rank ** -0.5``, which
-    already puts the top app at 1.0. When only some apps have a score, the others get the lowest given score
-    times that same decay of their rank, so an unscored app never outweighs a scored one.
-    """
-    given = [app.score for app in apps if app.score is not None]
-    base = min(given) if given else 1.0
-    weights = []
-    for rank, app in enumerate(apps, start=1):
-        weight = app.score if app.score is not None else base * rank**-RANK_DECAY_EXPONENT
-        weights.append(min(1.0, max(MIN_WEIGHT, weight)))
-    return weights
-
 
 # --- text ------------------------------------------------------------------------------------------------------
 
 
-def _text_items(text: str) -> list[_Item]:
+def text_items(text: str) -> list[Item]:
     lines = [_strip_line_brackets(line) for line in text.splitlines()]
     lines = _strip_sequential_numbering([line for line in lines if line])
-    items: list[_Item] = []
+    items: list[Item] = []
     roles: list[Role] | None = None
     seen_content = False
     for index, line in enumerate(lines):
@@ -276,7 +182,7 @@ def _header_key(cell: str) -> str:
     return " ".join(key.split())
 
 
-def _role_of(word: str) -> Role | None:
+def role_of(word: str) -> Role | None:
     key = _header_key(word)
     if key in _NAME_WORDS:
         return "name"
@@ -291,40 +197,40 @@ def _role_of(word: str) -> Role | None:
 
 def _header_roles(cells: list[str]) -> list[Role] | None:
     """Column roles when the cells are a header row, else None. [] is a header whose columns cannot be told."""
-    roles = [_role_of(cell) for cell in cells]
+    roles = [role_of(cell) for cell in cells]
     if all(role is not None for role in roles):
         return [role for role in roles if role is not None]
     # A header typed with spaces ("應用 分數") arrives as one cell; its rows will too, so no column mapping.
     words = cells[0].split()
-    if len(cells) == 1 and len(words) >= 2 and all(_role_of(word) is not None for word in words):
+    if len(cells) == 1 and len(words) >= 2 and all(role_of(word) is not None for word in words):
         return []
     return None
 
 
-def _add_row_by_roles(cells: list[str], roles: list[Role], items: list[_Item]) -> None:
-    item: _Item | None = None
-    number: _Number | None = None
+def _add_row_by_roles(cells: list[str], roles: list[Role], items: list[Item]) -> None:
+    item: Item | None = None
+    number: Number | None = None
     for cell, role in zip(cells, roles, strict=True):
         if role == "name" and item is None:
-            item = _parse_cell(cell)
+            item = parse_cell(cell)
         elif role == "score" and number is None:
-            number = _parse_number(cell)
-    if item is None or not _is_name(item.name):
+            number = parse_number(cell)
+    if item is None or not is_name(item.name):
         return
     if number is not None and number.is_score:
         item.set_score(number.value, number.percent, number.integer)
     items.append(item)
 
 
-def _add_row(cells: list[str], items: list[_Item]) -> None:
-    line_items: list[_Item] = []
-    pending: _Number | None = None
+def _add_row(cells: list[str], items: list[Item]) -> None:
+    line_items: list[Item] = []
+    pending: Number | None = None
     for position, cell in enumerate(cells):
         # A row that is only a number continues the previous row (a two-column table copied as one column).
         previous = line_items[-1] if line_items else (items[-1] if items and len(cells) == 1 else None)
         if _NEGATIVE_CELL.fullmatch(cell.strip(_QUOTES)):
             continue
-        number = _parse_number(cell)
+        number = parse_number(cell)
         if number is not None:
             has_more = position < len(cells) - 1
             if previous is not None and previous.kind != "explicit" and number.is_score:
@@ -334,26 +240,26 @@ def _add_row(cells: list[str], items: list[_Item]) -> None:
             elif not line_items and has_more and number.is_score:
                 pending = number  # a score column placed before the name
             elif number.integer and number.value > 100:
-                line_items.append(_Item(name=_clean_name(cell), full=_clean_name(cell)))  # "12306", "2048"
+                line_items.append(Item(name=_clean_name(cell), full=_clean_name(cell)))  # "12306", "2048"
             continue
         keyed = _keyed_cell(cell)
         if keyed is not None:
             role, value = keyed
             if role == "name" and value:
-                line_items.append(_parse_cell(value))
+                line_items.append(parse_cell(value))
             elif role == "score" and previous is not None and previous.kind != "explicit":
-                number = _parse_number(value)
+                number = parse_number(value)
                 if number is not None and number.is_score:
                     previous.set_score(number.value, number.percent, number.integer)
             continue
-        item = _parse_cell(cell)
-        if not _is_name(item.name):
+        item = parse_cell(cell)
+        if not is_name(item.name):
             continue
         if pending is not None and item.kind != "explicit":
             item.set_score(pending.value, pending.percent, pending.integer)
         pending = None
         line_items.append(item)
-    items.extend(item for item in line_items if _is_name(item.name))
+    items.extend(item for item in line_items if is_name(item.name))
 
 
 def _keyed_cell(cell: str) -> tuple[Role, str] | None:
@@ -361,41 +267,41 @@ def _keyed_cell(cell: str) -> tuple[Role, str] | None:
     match = _KEYED.fullmatch(_strip_lead(cell))
     if match is None:
         return None
-    role = _role_of(match["key"])
+    role = role_of(match["key"])
     if role is None:
         return None
     return role, match["val"].strip()
 
 
-def _parse_number(cell: str) -> _Number | None:
+def parse_number(cell: str) -> Number | None:
     match = _NUMBER_CELL.fullmatch(cell.strip().strip(_QUOTES).strip())
     if match is None:
         return None
-    return _Number(float(match["num"]), bool(match["pct"]), "." not in match["num"])
+    return Number(float(match["num"]), bool(match["pct"]), "." not in match["num"])
 
 
-def _parse_cell(cell: str) -> _Item:
+def parse_cell(cell: str) -> Item:
     body = _strip_lead(cell)
     while body and _is_edge_noise(body[-1]):
         body = body[:-1]
     full = _clean_name(body)
     if _MARKED_NEGATIVE.search(body):
-        return _Item(name=full, full=full)
+        return Item(name=full, full=full)
     for pattern, explicit in _TRAILING_SCORES:
         match = pattern.search(body)
         if match is None:
             continue
         name = _clean_name(body[: match.start()])
-        if not _is_name(name):
+        if not is_name(name):
             continue
-        number = _Number(float(match["num"]), bool(match["pct"]), "." not in match["num"])
+        number = Number(float(match["num"]), bool(match["pct"]), "." not in match["num"])
         if not number.is_score or (number.percent and number.value > 100):
-            return _Item(name=full, full=full)
+            return Item(name=full, full=full)
         marked = number.percent or bool(match.groupdict().get("unit"))
         unambiguous = explicit or marked or (not number.integer and number.value <= 1)
         kind: Kind = "explicit" if unambiguous else "ambiguous"
-        return _Item(name, full, number.value, number.percent, number.integer, kind)
-    return _Item(name=full, full=full)
+        return Item(name, full, number.value, number.percent, number.integer, kind)
+    return Item(name=full, full=full)
 
 
 def _is_edge_noise(char: str) -> bool:
@@ -437,99 +343,7 @@ def _clean_name(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_name(text: str) -> bool:
+def is_name(text: str) -> bool:
     return any(unicodedata.category(char)[0] in "LN" for char in text)
 
 
-# --- JSON ------------------------------------------------------------------------------------------------------
-
-
-def _json_items(text: str) -> list[_Item] | None:
-    stripped = text.strip()
-    if not stripped or stripped[0] not in "[{":
-        return None
-    try:
-        data = json.loads(stripped)
-    except (ValueError, RecursionError):  # deeply nested brackets exhaust the decoder's stack
-        return None
-    items: list[_Item] = []
-    _collect_json(data, items, depth=0)
-    return items or None
-
-
-def _collect_json(data: Any, items: list[_Item], depth: int) -> None:
-    if depth > 2:
-        return
-    if isinstance(data, list):
-        for entry in data:
-            _collect_json_entry(entry, items, depth)
-    elif isinstance(data, dict):
-        if any(_role_of(str(key)) == "name" for key in data):
-            _collect_json_entry(data, items, depth)
-        elif len(data) == 1 and isinstance(next(iter(data.values())), list | dict):
-            _collect_json(next(iter(data.values())), items, depth + 1)  # {"apps": [...]}
-        else:
-            for name, score in data.items():
-                _append_json_item(str(name), score, items)
-
-
-def _collect_json_entry(entry: Any, items: list[_Item], depth: int) -> None:
-    if isinstance(entry, str):
-        _append_json_item(entry, None, items)
-    elif isinstance(entry, int) and not isinstance(entry, bool):
-        _append_json_item(str(entry), None, items)
-    elif isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str):
-        _append_json_item(entry[0], entry[1], items)
-    elif isinstance(entry, dict):
-        name = next((v for k, v in entry.items() if _role_of(str(k)) == "name" and isinstance(v, str)), None)
-        if name is None:
-            _collect_json(entry, items, depth + 1)
-            return
-        score = next((v for k, v in entry.items() if _role_of(str(k)) == "score"), None)
-        _append_json_item(name, score, items)
-
-
-def _append_json_item(name: str, score: Any, items: list[_Item]) -> None:
-    item = _parse_cell(name)
-    if not _is_name(item.name):
-        return
-    number: _Number | None = None
-    if isinstance(score, int | float) and not isinstance(score, bool):
-        number = _Number(float(score), False, isinstance(score, int))
-    elif isinstance(score, str):
-        number = _parse_number(score)
-    if number is not None and number.is_score and not (number.percent and number.value > 100):
-        item.set_score(number.value, number.percent, number.integer)
-    items.append(item)
-
-
-# --- the whole paste -------------------------------------------------------------------------------------------
-
-
-def _finalize(items: list[_Item]) -> list[ParsedApp]:
-    numbered = sum(1 for item in items if item.kind != "none")
-    pairs_consistent = len(items) >= 2 and numbered * 2 > len(items)
-    for item in items:
-        if item.kind == "ambiguous" and not pairs_consistent:
-            item.name, item.value, item.kind = item.full, None, "none"
-    percent_scale = any(
-        item.value is not None and item.value > 1 and not item.percent for item in items if item.kind != "none"
-    )
-    apps: list[ParsedApp] = []
-    seen: set[str] = set()
-    for item in items:
-        key = fold(item.name)
-        if not key or key in seen:
-            continue
-        seen.add(key)
-        apps.append(ParsedApp(name=item.name, score=_scale(item, percent_scale)))
-    return apps
-
-
-def _scale(item: _Item, percent_scale: bool) -> float | None:
-    if item.kind == "none" or item.value is None:
-        return None
-    value = item.value
-    if item.percent or value > 1 or (item.integer and percent_scale):
-        value /= 100
-    return round(value, 10)
