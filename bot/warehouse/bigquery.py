@@ -15,11 +15,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import google.auth.credentials
@@ -33,6 +31,21 @@ from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 from bot.errors import WarehouseError
 from bot.models import Audience, CatalogApp, SegmentApp, SegmentInfo, SegmentSummary
 from bot.warehouse.base import Warehouse
+from bot.warehouse.bigquery_errors import describe_error, one_line
+from bot.warehouse.bigquery_sql import (
+    AUDIENCE,
+    CATALOG,
+    COLUMNS,
+    GET_SEGMENT,
+    LIST_SEGMENTS,
+    POPULATION,
+    QUERIES,
+    SEGMENT_APPS,
+    TABLES,
+    qualified_dataset,
+    schema_sql,
+    segment_param,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -47,184 +60,6 @@ DEFAULT_TIMEOUT = 30.0
 MIN_LOAD_TIMEOUT = 300.0
 # Leftover staging tables from an interrupted load disappear by themselves after this.
 STAGING_EXPIRATION_HOURS = 24
-
-DATASET_RE = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
-# Project ids: lowercase letters, digits and hyphens, starting with a letter; legacy domain-scoped ids carry a
-# "example.com:" prefix. Length is left loose so local test projects ("test") pass.
-PROJECT_RE = re.compile(r"^(?:[a-z0-9][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{0,61}[a-z0-9]$")
-
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "apps": ("app_id", "name", "category", "aliases", "reach"),
-    "app_audience": ("app_id", "dimension", "bucket", "share", "ord"),
-    "population": ("dimension", "bucket", "share", "ord"),
-    "segments": ("segment_id", "name", "description", "size", "aliases"),
-    "segment_apps": ("segment_id", "app_id", "confidence"),
-}
-TABLES: tuple[str, ...] = tuple(COLUMNS)
-
-# --- queries -------------------------------------------------------------------------------------------------------
-# Table names are resolved against the job's default dataset; nothing is ever formatted into these texts.
-
-LIST_SEGMENTS = """
-SELECT s.segment_id, s.name, s.description, s.size, s.aliases, top.names AS top_apps
-FROM segments AS s
-LEFT JOIN (
-    SELECT sa.segment_id, ARRAY_AGG(a.name ORDER BY sa.confidence DESC, a.app_id) AS names
-    FROM segment_apps AS sa
-    JOIN apps AS a ON a.app_id = sa.app_id
-    GROUP BY sa.segment_id
-) AS top ON top.segment_id = s.segment_id
-ORDER BY s.segment_id
-"""
-
-GET_SEGMENT = """
-SELECT segment_id, name, description, size, aliases
-FROM segments
-WHERE segment_id = @segment
-"""
-
-# One round trip for everything a persona needs about a segment's apps: the audience of each app travels as an
-# array of structs. Struct fields are aliased explicitly: unnamed fields are ambiguous to readers of the result.
-SEGMENT_APPS = """
-WITH seg AS (
-    SELECT app_id, confidence FROM segment_apps WHERE segment_id = @segment
-),
-aud AS (
-    SELECT x.app_id,
-           ARRAY_AGG(STRUCT(x.dimension AS dimension, x.bucket AS bucket, x.share AS share)
-                     ORDER BY x.dimension, x.ord) AS audience
-    FROM app_audience AS x
-    JOIN seg ON seg.app_id = x.app_id
-    GROUP BY x.app_id
-)
-SELECT a.app_id, a.name, a.category, a.aliases, a.reach, seg.confidence, aud.audience
-FROM seg
-JOIN apps AS a ON a.app_id = seg.app_id
-LEFT JOIN aud ON aud.app_id = seg.app_id
-ORDER BY seg.confidence DESC, a.app_id
-"""
-
-CATALOG = "SELECT app_id, name, category, aliases, reach FROM apps ORDER BY app_id"
-
-AUDIENCE = """
-SELECT app_id, dimension, bucket, share
-FROM app_audience
-WHERE app_id IN UNNEST(@app_ids)
-ORDER BY app_id, dimension, ord
-"""
-
-POPULATION = "SELECT dimension, bucket, share FROM population ORDER BY dimension, ord"
-
-def _segment_param(value: str) -> list[bigquery.ScalarQueryParameter]:
-    return [bigquery.ScalarQueryParameter("segment", "STRING", value)]
-
-
-# Name -> (SQL, representative parameters) of every query the bot runs, for dry-run cost estimates.
-QUERIES: dict[str, tuple[str, Callable[[], list[Any]]]] = {
-    "list_segments": (LIST_SEGMENTS, list),
-    "get_segment": (GET_SEGMENT, lambda: _segment_param("seg_001")),
-    "segment_apps": (SEGMENT_APPS, lambda: _segment_param("seg_001")),
-    "catalog": (CATALOG, list),
-    "audience": (AUDIENCE, lambda: [bigquery.ArrayQueryParameter("app_ids", "STRING", ["app"])]),
-    "population": (POPULATION, list),
-}
-
-
-# --- names and errors ----------------------------------------------------------------------------------------------
-
-
-def schema_sql() -> str:
-    """The DDL kept in the repository, with its `{dataset}` placeholder."""
-    return (resources.files("bot.warehouse") / "bigquery_schema.sql").read_text(encoding="utf-8")
-
-
-def qualified_dataset(dataset: str, default_project: str | None) -> tuple[str, str]:
-    """Split and validate "project.dataset" (or a bare dataset in the default project) from configuration."""
-    project, _, name = dataset.rpartition(".")
-    project = project or (default_project or "")
-    if not DATASET_RE.match(name):
-        raise WarehouseError(
-            f"The BigQuery dataset name {name!r} is invalid: use letters, digits and underscores "
-            "(PERSONA_BIGQUERY_DATASET)."
-        )
-    if not PROJECT_RE.match(project):
-        raise WarehouseError(
-            f"The Google Cloud project id {project!r} is invalid: use lowercase letters, digits and hyphens, "
-            "starting with a letter (PERSONA_BIGQUERY_PROJECT)."
-        )
-    return project, name
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _reasons(exc: gexc.GoogleAPICallError) -> set[str]:
-    return {str(e.get("reason", "")) for e in (exc.errors or []) if isinstance(e, Mapping)}
-
-
-def describe_error(
-    exc: BaseException, *, what: str, dataset: str, location: str | None, maximum_bytes_billed: int, timeout: float
-) -> str:
-    """A one-line message for the user about a failed BigQuery call. Never a traceback, never credentials."""
-    where = f"location {location}" if location else "its default location"
-    if isinstance(exc, google.auth.exceptions.DefaultCredentialsError):
-        return (
-            "No Google credentials found for BigQuery: set GOOGLE_APPLICATION_CREDENTIALS to a service account key "
-            "file, or run `gcloud auth application-default login`."
-        )
-    if isinstance(exc, google.auth.exceptions.GoogleAuthError):
-        return "The Google credentials for BigQuery were rejected or could not be refreshed; renew them."
-    if isinstance(exc, gexc.RetryError) and isinstance(exc.cause, gexc.ServerError | gexc.TooManyRequests):
-        # Retried until the time budget ran out: the last failure says more than the timeout does.
-        exc = exc.cause
-    if isinstance(exc, TimeoutError | gexc.DeadlineExceeded | gexc.RetryError | requests.Timeout):
-        return (
-            f"BigQuery did not answer the {what} request within {timeout:g} s; try again, "
-            "or raise PERSONA_BIGQUERY_TIMEOUT."
-        )
-    if isinstance(exc, requests.ConnectionError):
-        return "Cannot reach BigQuery (network error); check the connection and try again."
-    if not isinstance(exc, gexc.GoogleAPICallError):
-        return f"The BigQuery {what} request failed ({type(exc).__name__})."
-    reasons = _reasons(exc)
-    message = exc.message or ""
-    if "bytesBilledLimitExceeded" in reasons:
-        return (
-            f"The {what} query would bill more than {maximum_bytes_billed:,} bytes, the configured ceiling "
-            f"(PERSONA_BIGQUERY_MAX_BYTES_BILLED); raise it or check the size of the tables in {dataset}."
-        )
-    if reasons & {"quotaExceeded", "rateLimitExceeded"} or isinstance(exc, gexc.TooManyRequests):
-        return "BigQuery quota or rate limit reached; try again in a minute."
-    if isinstance(exc, gexc.Unauthorized):
-        return "BigQuery rejected the credentials (unauthenticated); check GOOGLE_APPLICATION_CREDENTIALS."
-    if isinstance(exc, gexc.Forbidden):
-        permission = re.search(r"\bbigquery\.[A-Za-z]+\.[A-Za-z]+\b", message)
-        missing = f" (missing permission {permission.group(0)})" if permission else ""
-        return (
-            f"Permission denied on the BigQuery dataset {dataset}{missing}, or it does not exist in {where}. "
-            "The credentials need BigQuery Data Viewer on the dataset and BigQuery Job User on the project."
-        )
-    if isinstance(exc, gexc.NotFound):
-        if re.search(r"\bdataset\b", message, re.IGNORECASE) and not re.search(r"\btable\b", message, re.I):
-            return (
-                f"The BigQuery dataset {dataset} was not found in {where}. Create it with "
-                "`persona-bot warehouse init`, or check PERSONA_BIGQUERY_PROJECT, PERSONA_BIGQUERY_DATASET and "
-                "PERSONA_BIGQUERY_LOCATION."
-            )
-        table = re.search(r"\btable:?\s+`?([\w.:-]+)", message, re.IGNORECASE)
-        name = table.group(1) if table else f"in {dataset}"
-        return (
-            f"A BigQuery table is missing ({name}). Run `persona-bot warehouse init`, then "
-            "`persona-bot warehouse load DIR`."
-        )
-    if isinstance(exc, gexc.BadRequest):
-        return f"BigQuery rejected the {what} request: {_one_line(message)}"
-    if isinstance(exc, gexc.ServerError):
-        return f"BigQuery is unavailable right now (HTTP {exc.code}); try again in a minute."
-    return f"The BigQuery {what} request failed (HTTP {exc.code}): {_one_line(message)}"
-
 
 # --- rows ----------------------------------------------------------------------------------------------------------
 
@@ -354,7 +189,7 @@ class BigQueryWarehouse(Warehouse):
         except (gexc.GoogleAPICallError, gexc.RetryError, google.auth.exceptions.GoogleAuthError,
                 requests.RequestException, TimeoutError) as exc:
             # Operators get the server's words in the log; the user gets one friendly line.
-            log.warning("BigQuery %s failed: %s: %s", what, type(exc).__name__, _one_line(str(exc), 500))
+            log.warning("BigQuery %s failed: %s: %s", what, type(exc).__name__, one_line(str(exc), 500))
             raise WarehouseError(
                 describe_error(
                     exc, what=what, dataset=self.dataset, location=self.location,
@@ -407,12 +242,12 @@ class BigQueryWarehouse(Warehouse):
         ]
 
     def get_segment(self, segment_id: str) -> SegmentInfo | None:
-        rows = self._rows("get_segment", GET_SEGMENT, _segment_param(segment_id))
+        rows = self._rows("get_segment", GET_SEGMENT, segment_param(segment_id))
         return _segment(rows[0]) if rows else None
 
     def segment_apps(self, segment_id: str) -> list[SegmentApp]:
         out: list[SegmentApp] = []
-        for row in self._rows("segment_apps", SEGMENT_APPS, _segment_param(segment_id)):
+        for row in self._rows("segment_apps", SEGMENT_APPS, segment_param(segment_id)):
             audience: Audience = {}
             for entry in row["audience"] or []:
                 audience.setdefault(entry["dimension"], {})[entry["bucket"]] = float(entry["share"])
@@ -543,7 +378,7 @@ class BigQueryWarehouse(Warehouse):
                 )
             except (gexc.GoogleAPICallError, gexc.RetryError, requests.RequestException) as exc:
                 # Harmless: staging tables expire by themselves.
-                log.warning("Could not drop the staging table %s: %s", name, _one_line(str(exc)))
+                log.warning("Could not drop the staging table %s: %s", name, one_line(str(exc)))
 
     # --- cost ---
 
