@@ -12,7 +12,7 @@ from bot.offline_writer import OfflineWriter
 from bot.service import PersonaService
 from bot.warehouse.duckdb import DuckDBWarehouse
 from bot.writers import WriterResult
-from tests.dataset_factory import write_dataset
+from tests.support.dataset_factory import write_dataset
 
 
 @pytest.fixture

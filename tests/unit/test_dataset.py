@@ -6,7 +6,7 @@ import pytest
 
 from bot.dataset import audience_by_app, read_dataset
 from bot.errors import DatasetError
-from tests.dataset_factory import APPS, AUDIENCE, SEGMENT_APPS, SEGMENTS, write_dataset
+from tests.support.dataset_factory import APPS, AUDIENCE, SEGMENT_APPS, SEGMENTS, write_dataset
 
 
 def test_reads_a_valid_dataset(tmp_path: Path) -> None:

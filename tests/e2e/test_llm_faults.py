@@ -19,8 +19,8 @@ import pytest
 
 from bot.models import PROFILE_FIELDS
 from bot.slack.blocks.limits import violations
-from tests.slack_harness import Harness, action_ids, assert_slack_accepts, llm_env, running_bot
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
+from tests.support.slack_harness import Harness, action_ids, assert_slack_accepts, llm_env, running_bot
 
 API_KEY = "sk-faults-secret-0123456789"
 LLM_TIMEOUT = 2.0

@@ -18,8 +18,8 @@ from bot.models import PersonaResult
 from bot.rate_limit import RateLimited
 from bot.redis_conn import RedisOptions, ResilientRedis
 from bot.service import PersonaService, PreparedPersona
-from tests.redis_server import RedisServer, RedisSettings
 from tests.support.openai_server import FakeOpenAIServer, Reply
+from tests.support.redis_server import RedisServer, RedisSettings
 
 SEGMENT = "seg_001"
 

@@ -31,8 +31,8 @@ from bot.warehouse.bigquery import (
     normalize_query,
     schema_sql,
 )
-from tests.bq_emulator import PROJECT, bq_client, bq_endpoint, fresh_dataset, make_client  # noqa: F401
-from tests.dataset_factory import APPS, SEGMENT_APPS, SEGMENTS, write_dataset
+from tests.support.bq_emulator import PROJECT, bq_client, bq_endpoint, fresh_dataset, make_client  # noqa: F401
+from tests.support.dataset_factory import APPS, SEGMENT_APPS, SEGMENTS, write_dataset
 
 pytestmark = pytest.mark.bigquery
 
