@@ -11,7 +11,7 @@ from typing import Any
 
 from bench.stack import REPO_ROOT, Stack
 from bench.tokens import load_counter
-from tests.slack_harness import bot_env
+from tests.support.slack_harness import bot_env
 
 EXAMPLE = REPO_ROOT / "prompts" / "persona_example.v1.json"
 

@@ -51,7 +51,7 @@ def bigquery_retrieval(tmp: Path, reps: int) -> Retrieval:
         return Retrieval(label, unavailable="not run at this scale")
     try:
         from bot.warehouse.bigquery import BigQueryWarehouse
-        from tests.bq_emulator import EmulatorUnavailable, fresh_dataset, make_client, running_emulator
+        from tests.support.bq_emulator import EmulatorUnavailable, fresh_dataset, make_client, running_emulator
     except ImportError as exc:
         return Retrieval(label, unavailable=f"cannot import the BigQuery parts ({exc})")
     try:

@@ -22,8 +22,8 @@ from bench.standin import BenchStandIn
 from bot.dataset import read_dataset, sample_dataset_dir
 from bot.devtools import SlackRequestSender
 from bot.warehouse.duckdb import write_duckdb_file
-from tests.redis_server import RedisServer
-from tests.slack_harness import SIGNING_SECRET, bot_env, free_port, wait_healthy
+from tests.support.redis_server import RedisServer
+from tests.support.slack_harness import SIGNING_SECRET, bot_env, free_port, wait_healthy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 Design = Literal["real", "ack-after-generate", "no-cache"]

@@ -6,7 +6,7 @@
 # The emulator lives in its own environment because it pins sqlglot and DuckDB versions that differ from the
 # project's, and its pytest plugin breaks pytest wherever it is installed. At start it runs DuckDB's
 # `INSTALL spatial`, which would download; the extension is placed beforehand from its PyPI wheel, under a HOME
-# that belongs to the environment (tests/bq_emulator.py starts the server with the same HOME).
+# that belongs to the environment (tests/support/bq_emulator.py starts the server with the same HOME).
 # Running it again is cheap: a complete environment is left as it is.
 set -euo pipefail
 

@@ -12,10 +12,8 @@ from redis import Redis
 from bot.config import Settings, get_settings
 from bot.dataset import read_dataset, sample_dataset_dir
 from bot.warehouse.duckdb import DuckDBWarehouse, write_duckdb_file
-from tests.redis_server import RedisServer, running_redis
 from tests.support.openai_server import FakeOpenAIServer
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.support.redis_server import RedisServer, running_redis
 
 # Settings come from the environment: strip what a developer may have exported so tests are reproducible.
 for _var in list(os.environ):

@@ -28,8 +28,8 @@ from bot.prompting import DATA_CLOSE, DATA_OPEN, example_pair, extract_segment_d
 from bot.service import PersonaService
 from bot.store import PersonaRequest
 from prompts import load_template
-from tests.slack_harness import Harness, assert_slack_accepts, llm_env, running_bot
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
+from tests.support.slack_harness import Harness, assert_slack_accepts, llm_env, running_bot
 
 MODEL = "gpt-4.1-mini"
 # Every kind of live markup Slack knows, each with a distinctive payload so a leak is unmistakable.

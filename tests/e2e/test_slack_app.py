@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from bot.devtools import Call
-from tests.slack_harness import (
+from tests.support.block_limits import violations
+from tests.support.openai_server import FakeOpenAIServer, Reply
+from tests.support.slack_harness import (
     Harness,
     action_ids,
     assert_slack_accepts,
@@ -28,8 +30,6 @@ from tests.slack_harness import (
     url_posts,
     wait_url,
 )
-from tests.support.block_limits import violations
-from tests.support.openai_server import FakeOpenAIServer, Reply
 
 # Harnesses started in this module; after every test, each payload they received is checked against Block Kit limits.
 _HARNESSES: list[Harness] = []

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.devtools import SlackPayloads, SlackStandIn
-from tests.slack_harness import action_ids, assert_slack_accepts, bot_env
+from tests.support.slack_harness import action_ids, assert_slack_accepts, bot_env
 
 APP_TOKEN = "xapp-1-A0001-test"
 

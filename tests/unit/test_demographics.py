@@ -6,7 +6,6 @@ import importlib.util
 import math
 import random
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -21,8 +20,8 @@ from bot.demographics import (
     pool_demographics,
 )
 from bot.models import Demographics, Grounding, GroundingApp
+from tests.support.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SURVEY = REPO_ROOT.parent / "shared" / "eval" / "lim2015"
 
 AGE = ["18-24", "25-34", "35-44", "45-54", "55+"]

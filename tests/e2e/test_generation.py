@@ -19,8 +19,8 @@ from bot.redis_conn import RedisOptions, ResilientRedis
 from bot.service import PersonaService, PreparedPersona
 from bot.store import PersonaRequest
 from bot.write_once import DEGRADED_TTL, WriteOnce
-from tests.redis_server import RedisServer, RedisSettings
 from tests.support.openai_server import FakeOpenAIServer, Reply
+from tests.support.redis_server import RedisServer, RedisSettings
 
 SEGMENT = "seg_001"
 

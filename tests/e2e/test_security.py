@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.devtools import SlackRequestSender
-from tests.redis_server import RedisServer
-from tests.slack_harness import SIGNING_SECRET, Harness, blocks_of, is_card, running_bot, url_posts, wait_url
+from tests.support.redis_server import RedisServer
+from tests.support.slack_harness import SIGNING_SECRET, Harness, blocks_of, is_card, running_bot, url_posts, wait_url
 
 ALLOWED_TEAM = "T0001"  # the stand-in's default workspace
 ALLOWED_CHANNEL = "C0SALES"

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from bot.models import PROFILE_FIELDS
-from tests.slack_harness import Harness, action_ids, assert_slack_accepts, llm_env, running_bot
 from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
+from tests.support.slack_harness import Harness, action_ids, assert_slack_accepts, llm_env, running_bot
 
 API_KEY = "sk-faults-secret-0123456789"
 LLM_TIMEOUT = 2.0

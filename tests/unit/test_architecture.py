@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENTRY_POINTS = {"bot/cli.py", "bot/cli_dev.py", "bot/cli_cache.py"}
 COMPOSITION_ROOT = "bot/slack/app.py"
 LIMITS = {"bot/devtools/": 600}

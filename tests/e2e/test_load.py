@@ -25,12 +25,13 @@ from typing import Any
 import pytest
 
 from bot.dataset import sample_dataset_dir
-from tests.bq_emulator import PROJECT, EmulatorUnavailable, running_emulator
-from tests.redis_server import RedisServer, running_redis
-from tests.slack_harness import Harness, blocks_of, is_card, llm_env, running_bot, url_posts
+from tests.support.bq_emulator import PROJECT, EmulatorUnavailable, running_emulator
 from tests.support.openai_server import FakeOpenAIServer, Reply
+from tests.support.paths import REPO_ROOT
+from tests.support.redis_server import RedisServer, running_redis
+from tests.support.slack_harness import Harness, blocks_of, is_card, llm_env, running_bot, url_posts
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
 SEGMENTS = [
     "fitness enthusiasts", "pet owners", "music lovers", "mobile gamers", "beauty shoppers",
     "business travellers", "university students", "retail investors", "job seekers", "language learners",

@@ -4,7 +4,8 @@ The emulator (bqemulator, backed by DuckDB) lives in its own virtual environment
 `scripts/setup_bq_emulator.sh`; the real google-cloud-bigquery client talks to it over HTTP. Without that
 environment the tests are skipped with the reason, except in CI (CI=true), where they must run and so fail.
 
-Test modules use it by importing the fixtures: `from tests.bq_emulator import bq_client, bq_endpoint  # noqa: F401`.
+Test modules use it by importing the fixtures:
+`from tests.support.bq_emulator import bq_client, bq_endpoint  # noqa: F401`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import google.auth.credentials
 import pytest
 from google.cloud import bigquery
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO_ROOT
+
 PROJECT = "test"
 READY_TIMEOUT = 30.0
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.dataset import read_dataset
 from bot.errors import DatasetError
-from tests.dataset_factory import (
+from tests.support.dataset_factory import (
     APPS,
     AUDIENCE,
     SEGMENT_APPS,

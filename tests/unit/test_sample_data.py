@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO_ROOT
+
 SAMPLE_DIR = REPO_ROOT / "bot" / "data" / "sample"
 GENERATOR = REPO_ROOT / "scripts" / "make_sample_data.py"
 

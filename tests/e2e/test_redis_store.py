@@ -17,7 +17,7 @@ from bot.redis_store import FEEDBACK_PREFIX, PERSONA_PREFIX, RECENT_PREFIX, Redi
 from bot.service import PersonaService
 from bot.store import RECENT_PER_USER, Feedback, MemoryStore, PersonaRequest, StoredPersona
 from bot.warehouse.duckdb import DuckDBWarehouse
-from tests.redis_server import RedisServer, RedisSettings
+from tests.support.redis_server import RedisServer, RedisSettings
 
 DAY = 24 * 3600
 

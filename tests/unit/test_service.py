@@ -13,7 +13,7 @@ from bot.service import PersonaService
 from bot.store import PersonaRequest
 from bot.warehouse.duckdb import DuckDBWarehouse
 from bot.writers import WriterResult
-from tests.dataset_factory import write_dataset
+from tests.support.dataset_factory import write_dataset
 
 
 @pytest.fixture

@@ -6,16 +6,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from redis import Redis
 
 from bot.redis_conn import ResilientRedis
 from bot.single_flight import SingleFlight
-from tests.redis_server import RedisServer, free_port
+from tests.support.paths import REPO_ROOT
+from tests.support.redis_server import RedisServer, free_port
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 KEY = "persona:v1:cache:abc"
 RESULT_KEY = "test:result:abc"
 

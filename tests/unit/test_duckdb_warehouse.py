@@ -6,7 +6,7 @@ import pytest
 
 from bot.dataset import read_dataset
 from bot.warehouse.duckdb import DuckDBWarehouse, write_duckdb_file
-from tests.dataset_factory import write_dataset
+from tests.support.dataset_factory import write_dataset
 
 
 def test_first_use_creates_the_file_from_the_sample(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import openai
 import pytest
@@ -21,9 +20,9 @@ from bot.models import Demographics, Grounding, GroundingApp, PersonaDraft, Writ
 from bot.prompting import DATA_CLOSE, DATA_OPEN, example_pair, extract_segment_data
 from prompts import PERSONA_PROMPT_VERSION
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
+from tests.support.paths import REPO_ROOT as ROOT
 
 API_KEY = "sk-test-secret-0123456789"
-ROOT = Path(__file__).resolve().parents[1]
 BUCKETS = {"age": ["18-24", "25-34", "35-44", "45-54", "55+"], "gender": ["female", "male"]}
 # Lets the SDK retry after 10 ms instead of its default back-off of about half a second.
 FAST_RETRY = {"retry-after-ms": "10"}

@@ -18,7 +18,7 @@ from bench.run import Options, parse_args, run
 from bench.scale import QUICK, TINY
 from bench.sections import TITLES
 from bench.stats import pct
-from tests.redis_server import require_redis_server
+from tests.support.redis_server import require_redis_server
 
 COMMAND = ".venv/bin/python -m bench --scale tiny --llm-latency 0.05"
 

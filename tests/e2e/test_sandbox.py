@@ -27,8 +27,8 @@ from bot.devtools.sandbox.bot_process import SANDBOX_BOT_TOKEN, bot_environment
 from bot.devtools.sandbox.input_state import InvalidInput, state_values
 from bot.devtools.sandbox.typed_text import message_text, split_command
 from bot.devtools.slack_requests import SlackRequestSender
-from tests.conftest import REPO_ROOT
-from tests.slack_harness import free_port
+from tests.support.paths import REPO_ROOT
+from tests.support.slack_harness import free_port
 
 BROWSER_DIR = REPO_ROOT / "tests" / "browser"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "sandbox"

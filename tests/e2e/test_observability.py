@@ -20,9 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.logging_setup import JsonFormatter, RequestContextFilter, TextFormatter, redact
 from bot.request_context import begin, run_isolated
-from tests.redis_server import RedisServer
-from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, Harness, is_card, llm_env, running_bot, wait_url
 from tests.support.openai_server import FakeOpenAIServer, Reply
+from tests.support.redis_server import RedisServer
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, Harness, is_card, llm_env, running_bot, wait_url
 
 API_KEY = "sk-observability-secret-0123456789"
 

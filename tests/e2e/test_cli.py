@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dataset_factory import APPS, write_dataset
 from tests.support.block_limits import violations
+from tests.support.dataset_factory import APPS, write_dataset
 
 
 def run(args: list[str], env_extra: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -115,7 +115,7 @@ def test_bad_input_is_one_line_and_nonzero(env: dict[str, str], args: list[str])
 
 
 def test_second_identical_run_is_a_cache_hit_with_redis(env: dict[str, str], tmp_path: Path) -> None:
-    from tests.redis_server import running_redis
+    from tests.support.redis_server import running_redis
 
     with running_redis(tmp_path / "redis") as server:
         shared = {**env, "REDIS_URL": server.url}

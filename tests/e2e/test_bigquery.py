@@ -28,8 +28,8 @@ from bot.warehouse.bigquery import (
     describe_error,
     schema_sql,
 )
-from tests.bq_emulator import PROJECT, bq_client, bq_endpoint, fresh_dataset, make_client  # noqa: F401
-from tests.dataset_factory import APPS, SEGMENT_APPS, SEGMENTS, population_audience, write_dataset
+from tests.support.bq_emulator import PROJECT, bq_client, bq_endpoint, fresh_dataset, make_client  # noqa: F401
+from tests.support.dataset_factory import APPS, SEGMENT_APPS, SEGMENTS, population_audience, write_dataset
 
 pytestmark = pytest.mark.bigquery
 

@@ -15,8 +15,8 @@ from bot.dataset import Dataset, read_dataset, sample_dataset_dir
 from bot.models import Audience, SegmentApp, SegmentSummary
 from bot.warehouse.base import Warehouse
 from bot.warehouse.duckdb import DuckDBWarehouse
-from tests.bq_emulator import bq_client, bq_endpoint, fresh_dataset  # noqa: F401
-from tests.dataset_factory import write_dataset
+from tests.support.bq_emulator import bq_client, bq_endpoint, fresh_dataset  # noqa: F401
+from tests.support.dataset_factory import write_dataset
 
 BACKENDS = ["duckdb", pytest.param("bigquery", marks=pytest.mark.bigquery)]
 DATASETS = ["sample", "handmade"]
