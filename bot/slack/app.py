@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.errors import PersonaError
 from bot.followups import FollowUpService
 from bot.generation import Generator
+from bot.logging_setup import quiet_libraries
 from bot.redis_conn import RedisOptions, shared_redis
 from bot.redis_store import open_store
 from bot.request_context import ContextExecutor, run_isolated
@@ -74,6 +75,8 @@ def create_app(
     except BoltError as exc:
         # auth.test at start-up failed: a wrong, revoked or mistyped token is a setting to fix, not a crash.
         raise SlackConfigError(f"Slack did not accept SLACK_BOT_TOKEN at start-up ({exc}).") from None
+    # Building the app set Bolt's loggers to the root's level; put them back so nothing a client sent is logged.
+    quiet_libraries(settings.log_level)
     if socket_mode:
         # HTTP requests each get a fresh context in the WSGI app; Socket Mode reuses its threads, so one request's
         # ids would otherwise linger on a thread into the next request's first log lines.
