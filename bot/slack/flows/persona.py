@@ -15,6 +15,7 @@ from bot.models import PersonaResult
 from bot.mrkdwn import unescape_incoming
 from bot.parsing import looks_like_app_list, parse_app_list
 from bot.rate_limit import RateLimited
+from bot.slack import friendly_errors
 from bot.slack.blocks import card as cards
 from bot.slack.blocks import views
 from bot.slack.flows.base import FlowsBase
@@ -82,15 +83,17 @@ class PersonaFlows(FlowsBase):
             self._safe_show(surface, cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
             return "rate_limited"
         except PersonaError as exc:
-            # Warehouse and settings failures: already worded for users, and worth an operator's look.
-            log.warning("persona_error", extra={"error_type": type(exc).__name__, "error": str(exc)})
+            # Warehouse and settings failures: details for the operator, a generic message for the user.
+            key, fields = friendly_errors.classify(exc)
+            log.warning("persona_error", extra=fields)
             metrics.ERRORS.labels("persona").inc()
-            self._safe_show(surface, cards.error_message(str(exc), lang))
+            self._safe_show(surface, cards.error_message(friendly_errors.user_message(key, lang), lang))
             return "error"
-        except Exception:
-            log.exception("persona_failed")
+        except Exception as exc:
+            key, fields = friendly_errors.classify(exc)
+            log.exception("persona_failed", extra=fields)
             metrics.ERRORS.labels("persona").inc()
-            self._safe_show(surface, cards.error_message(t("msg.unexpected", lang), lang))
+            self._safe_show(surface, cards.error_message(friendly_errors.user_message(key, lang), lang))
             return "failed"
 
     def command_ack(self, text: str, user_id: str) -> dict[str, Any] | None:
