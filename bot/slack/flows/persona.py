@@ -19,6 +19,7 @@ from bot.slack import friendly_errors
 from bot.slack.blocks import card as cards
 from bot.slack.blocks import views
 from bot.slack.flows.base import FlowsBase
+from bot.slack.flows.permissions import may_use
 from bot.slack.surfaces import MessageSurface, ResponseUrlSurface, Surface, SurfaceError
 from bot.store import PersonaRequest, StoredPersona
 
@@ -155,10 +156,15 @@ class PersonaFlows(FlowsBase):
             return
         self.deliver(surface, request, user_id)
 
-    def regenerate(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
+    def regenerate(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any],
+                   team_id: str | None = None) -> None:
         stored = self.stored(persona_id)
         if stored is None:
             self.expired(client, where, user_id)
+            return
+        if not may_use(stored, user_id=user_id, team_id=team_id, where=where):
+            log.warning("persona_use_refused", extra={"action": "regenerate", "persona_id": persona_id})
+            self._notice(client, where, user_id, t("msg.not_your_persona", self.quick_lang(user_id)))
             return
         surface = self.card_surface(client, where, replace=True)
         self.deliver(surface, stored.request, user_id, refresh=True)
