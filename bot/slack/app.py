@@ -75,8 +75,6 @@ def create_app(
     except BoltError as exc:
         # auth.test at start-up failed: a wrong, revoked or mistyped token is a setting to fix, not a crash.
         raise SlackConfigError(f"Slack did not accept SLACK_BOT_TOKEN at start-up ({exc}).") from None
-    # Building the app set Bolt's loggers to the root's level; put them back so nothing a client sent is logged.
-    quiet_libraries(settings.log_level)
     if socket_mode:
         # HTTP requests each get a fresh context in the WSGI app; Socket Mode reuses its threads, so one request's
         # ids would otherwise linger on a thread into the next request's first log lines.
@@ -86,6 +84,9 @@ def create_app(
     import handlers  # the composition root is the only place that knows the listeners
 
     handlers.register(app, flows)
+    # Building the app (middleware, listeners) set Bolt's loggers to the root's level; put them back, so nothing
+    # a client sent is logged at INFO. The handler's LibraryLevelFilter covers loggers Bolt creates later.
+    quiet_libraries(settings.log_level)
     return SlackBot(app=app, flows=flows)
 
 
