@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.dataset import read_dataset, sample_dataset_dir  # noqa: E402
-from bot.warehouse.duckdb import write_duckdb_file  # noqa: E402
-from tests.slack_harness import Harness, is_card, running_bot, wait_url  # noqa: E402
+from bot.dataset import read_dataset, sample_dataset_dir
+from bot.warehouse.duckdb import write_duckdb_file
+from tests.slack_harness import Harness, is_card, running_bot, wait_url
 
 MB = 1024 * 1024
 
