@@ -17,5 +17,7 @@ WORKDIR /home/persona
 # The embedded warehouse is created here on first use; mount a volume or use BigQuery in production.
 ENV PERSONA_DUCKDB_PATH=/home/persona/data/warehouse.duckdb
 EXPOSE 3000
+# /healthz is answered on uvicorn's event loop, so the check passes while every request thread is busy. Metrics
+# stay off the public port when PERSONA_METRICS_BIND names a private address.
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=2).status != 200)"
 CMD ["persona-bot", "serve", "--host", "0.0.0.0", "--port", "3000"]

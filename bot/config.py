@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         frozenset(), validation_alias="PERSONA_ALLOWED_CHANNELS"
     )
 
+    # HTTP mode (`serve`). Slack's payloads are a few KB (a modal's state at most tens); anything larger is refused
+    # before it is read, so an unsigned client cannot make the bot buffer it.
+    max_body_bytes: int = Field(1024 * 1024, gt=0, validation_alias="PERSONA_MAX_BODY_BYTES")
+    # Where /metrics is served: unset serves it on the Slack port; "127.0.0.1:9100" (or ":9100") serves it there
+    # instead, so the public port never answers it.
+    metrics_bind: str | None = Field(None, validation_alias="PERSONA_METRICS_BIND")
+    # Several workers without REDIS_URL each remember seen signatures on their own, so a replay landing on another
+    # worker is accepted; `serve` refuses that unless this says the operator knows.
+    allow_unshared_workers: bool = Field(False, validation_alias="PERSONA_ALLOW_UNSHARED_WORKERS")
+
     # Logs of the long-running app (serve, run): one JSON object per line for log pipelines, or text for humans.
     log_format: Literal["json", "text"] = Field("json", validation_alias="PERSONA_LOG_FORMAT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias="PERSONA_LOG_LEVEL")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from bot.i18n import bucket_label, t
 from bot.models import PROFILE_FIELDS, PersonaResult
-from bot.mrkdwn import single_line
+from bot.mrkdwn import plain, single_line
 from bot.text_render import title
 
 # A spreadsheet runs a cell that starts with one of these as a formula; app names and written text come from users
@@ -15,9 +16,23 @@ from bot.text_render import title
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# The ASCII punctuation that starts Markdown syntax (CommonMark lets a backslash escape any of it): with it
+# escaped, `![px](http://evil/t.png)` is text, not an image fetched when the file is previewed, and
+# `*`, `_`, `#`, `|`, backticks and brackets cannot restyle the document.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
+# HTML is allowed inside Markdown, so `<img onerror=…>` would be markup; as entities it is shown as typed.
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def md(text: str) -> str:
+    """Untrusted text (names, user input, model output) as literal Markdown text, on one line per paragraph."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", plain(text))
+    return "".join(_HTML.get(ch, ch) for ch in escaped)
+
+
 def _cell(text: str) -> str:
-    """One Markdown table cell: one line, and a `|` in a name must not split the row."""
-    return single_line(text).replace("|", "\\|")
+    """One Markdown table cell: one line of literal text (its `|` escaped, so a name cannot split the row)."""
+    return md(single_line(text))
 
 
 def _safe(value: str) -> str:
@@ -26,16 +41,17 @@ def _safe(value: str) -> str:
 
 def persona_markdown(result: PersonaResult) -> str:
     lang = result.meta.lang
-    lines = [f"# {title(result)}", ""]
+    lines = [f"# {md(single_line(title(result)))}", ""]
     if result.segment and result.segment.description:
-        lines += [result.segment.description, ""]
+        lines += [md(result.segment.description), ""]
     for field in PROFILE_FIELDS:
-        lines += [f"## {t('field.' + field, lang)}", "", getattr(result.profile, field)]
+        lines += [f"## {t('field.' + field, lang)}", "", md(getattr(result.profile, field))]
         cited = getattr(result.citations, field)
         if cited:
-            lines.append(f"_({', '.join(cited)})_")
+            lines.append(f"_({', '.join(md(single_line(c)) for c in cited)})_")
         lines.append("")
-    lines += [f"## {t('hashtags', lang)}", "", " ".join(result.hashtags.zh + result.hashtags.en), ""]
+    tags = result.hashtags.zh + result.hashtags.en
+    lines += [f"## {t('hashtags', lang)}", "", " ".join(md(single_line(tag)) for tag in tags), ""]
     for dim in ("age", "gender"):
         dist: dict[str, float] = getattr(result.demographics, dim)
         lines += [f"## {t(dim, lang)}", "", "| | % |", "|---|---:|"]

@@ -206,6 +206,42 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     "ago.hour": ("{n} h ago", "{n} 小時前", "{n} 小时前"),
     "ago.day": ("{n} days ago", "{n} 天前", "{n} 天前"),
     "ago.day.one": ("1 day ago", "1 天前", "1 天前"),
+    # --- front door: access and friendly errors (kept together) ---
+    "msg.user_not_allowed": (
+        "Sorry, persona-bot is only available to members of the workspaces it is enabled for. "
+        "Ask an admin of your own workspace to request access.",
+        "抱歉，persona-bot 只開放給已啟用工作區的成員使用。請聯絡你所屬工作區的管理員申請開通。",
+        "抱歉，persona-bot 只对已启用工作区的成员开放。请联系你所属工作区的管理员申请开通。",
+    ),
+    "msg.not_your_persona": (
+        "Only the person who asked for this persona can use its buttons. Run /persona to get your own.",
+        "只有提出這份人物誌的人可以使用它的按鈕。請執行 /persona 產生你自己的。",
+        "只有请求这份用户画像的人可以使用它的按钮。请运行 /persona 生成你自己的。",
+    ),
+    "msg.warehouse_unavailable": (
+        "The data warehouse is not answering right now. Please try again in a few minutes; if it keeps happening, "
+        "tell the persona-bot admins and mention reference {ref}.",
+        "目前無法取得分群資料。請幾分鐘後再試；若持續發生，請通知 persona-bot 管理員並提供編號 {ref}。",
+        "目前无法获取分群数据。请几分钟后再试；如果持续出现，请通知 persona-bot 管理员并提供编号 {ref}。",
+    ),
+    "msg.store_unavailable": (
+        "persona-bot's storage is not answering right now. Please try again in a minute; if it keeps happening, "
+        "tell the persona-bot admins and mention reference {ref}.",
+        "persona-bot 的儲存服務暫時沒有回應。請稍後再試；若持續發生，請通知 persona-bot 管理員並提供編號 {ref}。",
+        "persona-bot 的存储服务暂时没有响应。请稍后再试；如果持续出现，请通知 persona-bot 管理员并提供编号 {ref}。",
+    ),
+    "msg.writer_unavailable": (
+        "The persona writer is not answering right now. Please try again in a minute; if it keeps happening, "
+        "tell the persona-bot admins and mention reference {ref}.",
+        "人物誌產生服務暫時沒有回應。請稍後再試；若持續發生，請通知 persona-bot 管理員並提供編號 {ref}。",
+        "用户画像生成服务暂时没有响应。请稍后再试；如果持续出现，请通知 persona-bot 管理员并提供编号 {ref}。",
+    ),
+    "msg.unexpected_ref": (
+        "Something went wrong on our side. Please try again in a minute; if it keeps happening, tell the "
+        "persona-bot admins and mention reference {ref}.",
+        "系統發生問題，請稍後再試；若持續發生，請通知 persona-bot 管理員並提供編號 {ref}。",
+        "系统出现问题，请稍后再试；如果持续出现，请通知 persona-bot 管理员并提供编号 {ref}。",
+    ),
 }
 
 

@@ -71,20 +71,69 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+# Line breaks and other controls inside a text line would let a value start a line of its own, e.g. a forged
+# "ERROR bot.slack.guard: …" after a newline in something a client sent.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
+
+
 class TextFormatter(logging.Formatter):
-    """The human-readable form: the same fields as key=value after the message."""
+    """The human-readable form: the same fields as key=value after the message, on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(
-            f"{key}={_jsonable(value)}" for key, value in vars(record).items()
+            f"{key}={_one_line(str(_jsonable(value)))}" for key, value in vars(record).items()
             if key not in _STANDARD and not key.startswith("_")
         )
-        line = f"{record.levelname} {record.name}: {redact(record.getMessage())}"
+        line = f"{record.levelname} {record.name}: {_one_line(redact(record.getMessage()))}"
         if extras:
             line += " " + extras
         if record.exc_info:
-            line += "\n" + redact(self.formatException(record.exc_info))
+            # Every traceback line is marked as a continuation, so none of it can pass for a record of its own.
+            trace = redact(self.formatException(record.exc_info))
+            line += "".join(f"\n  | {_one_line(part)}" for part in trace.splitlines())
         return line
+
+
+# Our own loggers; everything else is a library, which speaks only at WARNING and above.
+_OWN = ("bot", "handlers", "bench", "tests", "__main__")
+
+
+def _is_own(name: str) -> bool:
+    return any(name == own or name.startswith(own + ".") for own in _OWN)
+
+
+class LibraryLevelFilter(logging.Filter):
+    """Drops library records below the library level, whatever level the library gave its own loggers.
+
+    Bolt sets each of its loggers (`slack_bolt.RequestVerification`, `slack_bolt.App`, the app-name loggers…)
+    to the root's level when an app is built, which overrode a level set on `slack_bolt` beforehand; at INFO its
+    request verification logs every rejected body whole. Judging at the handler cannot be undone that way.
+    """
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level or _is_own(record.name)
+
+
+def library_level(level: str) -> int:
+    return max(logging.WARNING, logging.getLevelName(level))
+
+
+def quiet_libraries(level: str) -> None:
+    """Puts every library logger that exists now back at the library level (Bolt resets them as it builds)."""
+    threshold = library_level(level)
+    for name in list(logging.root.manager.loggerDict):
+        logger = logging.root.manager.loggerDict[name]
+        if isinstance(logger, logging.Logger) and not _is_own(name) and logger.level < threshold:
+            logger.setLevel(threshold)
 
 
 def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
@@ -92,11 +141,13 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RequestContextFilter())
+    handler.addFilter(LibraryLevelFilter(library_level(level)))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries that narrate every HTTP call at INFO would drown the per-request lines.
-    for noisy in ("urllib3", "httpx", "httpcore", "openai", "slack_sdk", "slack_bolt"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for noisy in ("urllib3", "httpx", "httpcore", "openai", "slack_sdk", "slack_bolt", "uvicorn"):
+        logging.getLogger(noisy).setLevel(library_level(level))
+    quiet_libraries(level)

@@ -1,6 +1,6 @@
 """Prometheus metrics, served on the HTTP server's `/metrics`.
 
-With several gunicorn workers each process counts on its own; `serve` then points PROMETHEUS_MULTIPROC_DIR at a
+With several server workers each process counts on its own; `serve` then points PROMETHEUS_MULTIPROC_DIR at a
 shared directory before anything is imported, and `/metrics` adds the workers up. Labels hold only small fixed
 vocabularies (never ids, user text or tokens), so the number of series stays bounded.
 """

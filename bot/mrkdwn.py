@@ -16,6 +16,12 @@ ELLIPSIS = "…"
 # and the bidi embedding/override/isolate controls, which can make a name display as something else.
 # Plain direction marks (LRM, RLM, ALM) are harmless and legitimately used in mixed-direction text.
 _STRIP = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Invisible characters that let two names look alike or hide text: zero-width space, word joiner, BOM, the
+# invisible operators, the Arabic letter mark and the deprecated format controls.
+_INVISIBLE = re.compile("[\u200b\u2060-\u2064\ufeff\u061c\u206a-\u206f\u180e]")
+# Zero-width (non-)joiners have real uses: ZWJ holds emoji sequences together (👩‍💻) and ZWNJ shapes Persian and
+# Indic words. They are kept between two non-ASCII characters and dropped anywhere else ("Ke\u200dep", ends).
+_JOINER = re.compile("(?<![^\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])")
 _NEWLINES = re.compile(r"\r\n?")
 _WHITESPACE_RUN = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
@@ -24,8 +30,8 @@ _DANGLING = "\u200d\ufe0e\ufe0f"
 
 
 def plain(text: str) -> str:
-    """Text for a `plain_text` object (or a terminal): control characters removed, nothing escaped."""
-    return _STRIP.sub("", _NEWLINES.sub("\n", text))
+    """Text for a `plain_text` object (or a terminal): control, bidi and invisible characters removed."""
+    return _JOINER.sub("", _INVISIBLE.sub("", _STRIP.sub("", _NEWLINES.sub("\n", text))))
 
 
 def single_line(text: str) -> str:

@@ -26,7 +26,7 @@ def register(app: App, flows: SlackFlows) -> None:
     def share(body: dict[str, Any], client: WebClient) -> None:
         where = where_clicked(body)
         flows.share(client, persona_id=action_value(body), user_id=user_id(body), channel=where["channel"],
-                    response_url=where["response_url"])
+                    response_url=where["response_url"], team_id=team_id(body))
 
     def partnership(body: dict[str, Any], client: WebClient) -> None:
         flows.followup(client, kind="partnership", persona_id=action_value(body), user_id=user_id(body),
@@ -37,15 +37,17 @@ def register(app: App, flows: SlackFlows) -> None:
                                     user_id=user_id(body), where=where_clicked(body))
 
     def regenerate(body: dict[str, Any], client: WebClient) -> None:
-        flows.regenerate(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
+        flows.regenerate(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
+                         team_id=team_id(body))
 
     def feedback(body: dict[str, Any], client: WebClient) -> None:
         vote = "up" if body["actions"][0]["action_id"].endswith("_up") else "down"
         flows.feedback(client=client, persona_id=action_value(body), user_id=user_id(body), vote=vote,
-                       response_url=body.get("response_url"), where=where_clicked(body))
+                       response_url=body.get("response_url"), where=where_clicked(body), team_id=team_id(body))
 
     def export(body: dict[str, Any], client: WebClient) -> None:
-        flows.export(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
+        flows.export(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
+                     team_id=team_id(body))
 
     def pick_segment(body: dict[str, Any], client: WebClient) -> None:
         flows.pick_segment(client, segment_id=action_value(body), user_id=user_id(body), where=where_clicked(body),

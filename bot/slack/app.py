@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.config import Settings
 from bot.errors import PersonaError
 from bot.followups import FollowUpService
+from bot.logging_setup import quiet_libraries
 from bot.redis_conn import RedisOptions, shared_redis
 from bot.redis_store import open_store
 from bot.request_context import ContextExecutor, run_isolated
@@ -82,6 +83,9 @@ def create_app(
     import handlers  # the composition root is the only place that knows the listeners
 
     handlers.register(app, flows)
+    # Building the app (middleware, listeners) set Bolt's loggers to the root's level; put them back, so nothing
+    # a client sent is logged at INFO. The handler's LibraryLevelFilter covers loggers Bolt creates later.
+    quiet_libraries(settings.log_level)
     return SlackBot(app=app, flows=flows)
 
 

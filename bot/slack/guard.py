@@ -50,6 +50,41 @@ def request_kind(body: dict[str, Any]) -> str:
     return kind if kind.replace("_", "").isalnum() else "unknown"
 
 
+def _dig(body: dict[str, Any], *keys: str) -> Any:
+    value: Any = body
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _team_of(body: dict[str, Any]) -> Any:
+    team = body.get("team")
+    return team.get("id") if isinstance(team, dict) else team or body.get("team_id")
+
+
+def _ids(values: set[Any]) -> set[str]:
+    return {v for v in values if isinstance(v, str) and v}
+
+
+def actor_ids(context: BoltContext, body: dict[str, Any]) -> set[str]:
+    """Every workspace or org id that Slack says the acting person belongs to; empty when it says none.
+
+    - Bolt's actor ids (`context.actor_team_id`, `actor_enterprise_id`), which read `event.user_team` and
+      `event.team` in Slack Connect channels (`is_ext_shared_channel`);
+    - `event.user_team` on any event, whether or not the envelope flags the channel as shared;
+    - `user.team_id` of interactivity payloads, and `team.id` when `view.app_installed_team_id` names a
+      different workspace: a modal opened from a Slack Connect channel carries the user's workspace in `team`
+      and ours in `view.app_installed_team_id`, and Bolt takes the latter as the team (and the actor's team).
+    """
+    ids = {context.actor_team_id, context.actor_enterprise_id, _dig(body, "event", "user_team"),
+           _dig(body, "user", "team_id")}
+    installed = _dig(body, "view", "app_installed_team_id")
+    if installed is not None and isinstance(body.get("team"), dict):
+        ids.add(body["team"].get("id"))
+        ids.discard(installed if installed != body["team"].get("id") else None)
+    return _ids(ids)
+
+
 def _header(req: BoltRequest, name: str) -> str | None:
     values = req.headers.get(name) or []
     return values[0] if values else None
@@ -107,19 +142,38 @@ class SlackGuard:
             log.info("slack_duplicate_ignored", extra={"event_id": str(event_id), "retry_num": retry_num})
             return "duplicate", BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
 
-        if not self._team_allowed(context):
+        if not self._install_allowed(context, body):
             log.info("slack_request_refused", extra={"reason": "team_not_allowed"})
             return "refused", self._refuse(body, context, client, "msg.team_not_allowed", kind, can_call_api=False)
+        if not self._actor_allowed(context, body):
+            # Our install, someone else's person (a Slack Connect channel, a modal opened from one): our token
+            # works there, so they are told why.
+            log.info("slack_request_refused", extra={"reason": "user_not_allowed"})
+            return "refused", self._refuse(body, context, client, "msg.user_not_allowed", kind, can_call_api=True)
         if not self._channel_allowed(context.channel_id):
             log.info("slack_request_refused", extra={"reason": "channel_not_allowed"})
             return "refused", self._refuse(body, context, client, "msg.channel_not_allowed", kind, can_call_api=True)
         return None
 
-    def _team_allowed(self, context: BoltContext) -> bool:
+    def _install_allowed(self, context: BoltContext, body: dict[str, Any]) -> bool:
+        """The workspace or org whose install received the request is listed.
+
+        An org-wide install is matched by its enterprise id, or by the workspace of the org where the request
+        happened (its interactivity payloads may carry no `team` at all, only `user.team_id`).
+        """
         if not self.allowed_teams:
             return True
-        ids = {context.team_id, context.enterprise_id} - {None}
-        return bool(ids & self.allowed_teams)
+        ids = {context.team_id, context.enterprise_id}
+        if context.is_enterprise_install:
+            ids |= {_team_of(body), _dig(body, "user", "team_id"), _dig(body, "view", "team_id")}
+        return bool(_ids(ids) & self.allowed_teams)
+
+    def _actor_allowed(self, context: BoltContext, body: dict[str, Any]) -> bool:
+        """The person acting belongs to a listed workspace or org, not only the install they reached it through."""
+        if not self.allowed_teams:
+            return True
+        actor = actor_ids(context, body)
+        return not actor or bool(actor & self.allowed_teams)
 
     def _channel_allowed(self, channel_id: str | None) -> bool:
         # DMs with the bot and surfaces without a channel (App Home, modals) are the user's own.

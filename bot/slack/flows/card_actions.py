@@ -14,8 +14,9 @@ from bot.i18n import t
 from bot.models import PersonaResult
 from bot.slack.blocks import card as cards
 from bot.slack.flows.base import FlowsBase
+from bot.slack.flows.permissions import may_use
 from bot.slack.surfaces import ResponseUrlSurface, SurfaceError
-from bot.store import Feedback
+from bot.store import Feedback, StoredPersona
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,16 @@ SHARE_REFUSALS = {
 
 
 class CardActionFlows(FlowsBase):
-    def share(self, client: WebClient, *, persona_id: str, user_id: str, channel: str, response_url: str) -> None:
+    def share(self, client: WebClient, *, persona_id: str, user_id: str, channel: str, response_url: str,
+              team_id: str | None = None) -> None:
         stored = self.stored(persona_id)
         lang = stored.request.lang if stored else self.quick_lang(user_id)
         reply: dict[str, Any] = {"text": t("msg.expired", lang)}
+        # Share is offered on the requester's own ephemeral card only; posting it is theirs to decide.
+        if stored is not None and not may_use(stored, user_id=user_id, team_id=team_id, where={},
+                                              requester_only=True):
+            log.warning("persona_use_refused", extra={"action": "share", "persona_id": persona_id})
+            reply, stored = {"text": t("msg.not_your_persona", lang)}, None
         if stored is not None:
             try:
                 client.chat_postMessage(channel=channel, **self._card(stored.result, ephemeral=False))
@@ -48,11 +55,13 @@ class CardActionFlows(FlowsBase):
             log.warning("share_reply_failed", extra={"error": exc.error})
 
     def feedback(self, *, persona_id: str, user_id: str, vote: str, response_url: str | None,
-                 client: WebClient, where: dict[str, Any]) -> None:
+                 client: WebClient, where: dict[str, Any], team_id: str | None = None) -> None:
         stored = self.stored(persona_id)
         lang = stored.request.lang if stored else self.quick_lang(user_id)
         if stored is None:
             self.expired(client, where, user_id)
+            return
+        if not self.allowed(client, stored, "feedback", user_id=user_id, team_id=team_id, where=where):
             return
         self.store.add_feedback(Feedback(persona_id=persona_id, user_id=user_id, vote="up" if vote == "up" else "down"))
         log.info("feedback", extra={"persona_id": persona_id, "user_id": user_id, "vote": vote})
@@ -65,10 +74,13 @@ class CardActionFlows(FlowsBase):
         if response_url:
             ResponseUrlSurface(response_url).add({"text": thanks})
 
-    def export(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
+    def export(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any],
+               team_id: str | None = None) -> None:
         stored = self.stored(persona_id)
         if stored is None:
             self.expired(client, where, user_id)
+            return
+        if not self.allowed(client, stored, "export", user_id=user_id, team_id=team_id, where=where):
             return
         lang = stored.request.lang
         public = bool(not where.get("ephemeral") and where.get("ts"))
@@ -89,6 +101,15 @@ class CardActionFlows(FlowsBase):
         except SlackApiError as exc:
             log.warning("export_failed", extra={"error": exc.response.get("error")})
             self._notice(client, where, user_id, t("export.failed", lang))
+
+    def allowed(self, client: WebClient, stored: StoredPersona, action: str, *, user_id: str, team_id: str | None,
+                where: dict[str, Any]) -> bool:
+        """True when the clicking user may see this persona; otherwise they are told so, privately."""
+        if may_use(stored, user_id=user_id, team_id=team_id, where=where):
+            return True
+        log.warning("persona_use_refused", extra={"action": action, "persona_id": stored.result.id})
+        self._notice(client, where, user_id, t("msg.not_your_persona", self.quick_lang(user_id)))
+        return False
 
     @staticmethod
     def _upload(client: WebClient, result: PersonaResult, lang: Lang, channel: str, thread_ts: str | None) -> None:

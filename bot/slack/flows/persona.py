@@ -16,9 +16,11 @@ from bot.mrkdwn import unescape_incoming
 from bot.parsing import looks_like_app_list, parse_app_list
 from bot.rate_limit import RateLimited
 from bot.service import PreparedPersona
+from bot.slack import friendly_errors
 from bot.slack.blocks import card as cards
 from bot.slack.blocks import views
 from bot.slack.flows.base import FlowsBase
+from bot.slack.flows.permissions import may_use
 from bot.slack.surfaces import MessageSurface, ResponseUrlSurface, Surface, SurfaceError
 from bot.store import PersonaRequest, StoredPersona
 
@@ -74,15 +76,17 @@ class PersonaFlows(FlowsBase):
             self._safe_show(surface, cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
             return "rate_limited"
         except PersonaError as exc:
-            # Warehouse and settings failures: already worded for users, and worth an operator's look.
-            log.warning("persona_error", extra={"error_type": type(exc).__name__, "error": str(exc)})
+            # Warehouse and settings failures: details for the operator, a generic message for the user.
+            key, fields = friendly_errors.classify(exc)
+            log.warning("persona_error", extra=fields)
             metrics.ERRORS.labels("persona").inc()
-            self._safe_show(surface, cards.error_message(str(exc), lang))
+            self._safe_show(surface, cards.error_message(friendly_errors.user_message(key, lang), lang))
             return "error"
-        except Exception:
-            log.exception("persona_failed")
+        except Exception as exc:
+            key, fields = friendly_errors.classify(exc)
+            log.exception("persona_failed", extra=fields)
             metrics.ERRORS.labels("persona").inc()
-            self._safe_show(surface, cards.error_message(t("msg.unexpected", lang), lang))
+            self._safe_show(surface, cards.error_message(friendly_errors.user_message(key, lang), lang))
             return "failed"
 
     def command_ack(self, text: str, user_id: str) -> dict[str, Any] | None:
@@ -144,10 +148,15 @@ class PersonaFlows(FlowsBase):
             return
         self.deliver(surface, request, user_id)
 
-    def regenerate(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
+    def regenerate(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any],
+                   team_id: str | None = None) -> None:
         stored = self.stored(persona_id)
         if stored is None:
             self.expired(client, where, user_id)
+            return
+        if not may_use(stored, user_id=user_id, team_id=team_id, where=where):
+            log.warning("persona_use_refused", extra={"action": "regenerate", "persona_id": persona_id})
+            self._notice(client, where, user_id, t("msg.not_your_persona", self.quick_lang(user_id)))
             return
         surface = self.card_surface(client, where, replace=True)
         self.deliver(surface, stored.request, user_id, refresh=True)
