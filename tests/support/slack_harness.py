@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.devtools import SlackRequestSender, SlackStandIn
+from bot.devtools import Call, SlackRequestSender, SlackStandIn
 from bot.slack.blocks.limits import violations
 from tests.support.processes import OWN_GROUP, free_port, stop_process, wait_healthy
 
@@ -35,6 +35,21 @@ class Harness:
 
     def logs(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+class Seen:
+    """What the bot did during one test: the Slack calls and log lines that came after its start."""
+
+    def __init__(self, bot: Harness):
+        self.bot = bot
+        self.calls_from = len(bot.standin.calls)
+        self.log_from = len(bot.logs())
+
+    def calls(self) -> list[Call]:
+        return self.bot.standin.calls[self.calls_from:]
+
+    def log(self) -> str:
+        return self.bot.logs()[self.log_from:]
 
 
 def llm_env(llm_url: str, api_key: str = "sk-test", **extra: str) -> dict[str, str]:
