@@ -22,8 +22,9 @@ from bench.standin import BenchStandIn
 from bot.dataset import read_dataset, sample_dataset_dir
 from bot.devtools import SlackRequestSender
 from bot.warehouse.duckdb import write_duckdb_file
+from tests.support.processes import OWN_GROUP, children, free_port, stop_process, wait_healthy
 from tests.support.redis_server import RedisServer
-from tests.support.slack_harness import SIGNING_SECRET, bot_env, free_port, wait_healthy
+from tests.support.slack_harness import SIGNING_SECRET, bot_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 Design = Literal["real", "ack-after-generate", "no-cache"]
@@ -46,32 +47,26 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 @dataclass
 class LLMProcess:
     url: str
     proc: subprocess.Popen[str]
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
 
 
 def start_llm(latency: float, model: str, timeout: float = 60.0) -> LLMProcess:
     cmd = [sys.executable, "-m", "bench.llm_server", "--port", "0", "--latency", str(latency), "--model", model]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            process_group=OWN_GROUP)
     first: list[str] = []
     reader = threading.Thread(target=lambda: first.append(proc.stdout.readline() if proc.stdout else ""), daemon=True)
     reader.start()
     reader.join(timeout)
     line = first[0].strip() if first else ""
     if not line.startswith("listening on "):
-        _stop(proc)
+        stop_process(proc)
         raise RuntimeError(f"the bench LLM server did not start: {line or 'no output'}")
     return LLMProcess(url=line.removeprefix("listening on "), proc=proc)
 
@@ -94,17 +89,7 @@ class BotProcess:
         return rss_bytes(self.worker_pid()), rss_bytes(self.proc.pid)
 
     def stop(self) -> None:
-        _stop(self.proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(self.proc)
 
 
 @dataclass
@@ -156,7 +141,8 @@ class Stack:
         log = home / "bot.log"
         self.flush(design)
         with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    process_group=OWN_GROUP)
         url = f"http://127.0.0.1:{port}"
         try:
             wait_healthy(url, proc, log)
@@ -165,7 +151,7 @@ class Stack:
             )
             yield BotProcess(design=design, url=url, proc=proc, log=log, sender=sender)
         finally:
-            _stop(proc)
+            stop_process(proc)
             self.log_notes[design] = log_problems(log)
 
 

@@ -32,8 +32,18 @@ def _stop_on_sigterm() -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    # `kill` and process managers send SIGTERM; it must stop the bot process as Ctrl+C does.
+    # `kill` and process managers send SIGTERM, a closed terminal SIGHUP; either must stop the bot process as
+    # Ctrl+C does, since the bot runs in a process group of its own that no terminal signal reaches.
     signal.signal(signal.SIGTERM, handler)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, handler)
+
+
+def _finish_stopping_undisturbed() -> None:
+    # A second Ctrl+C while the sandbox stops would abandon the bot half-stopped; the stop is bounded anyway.
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,6 +56,7 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
             threading.Thread(target=webbrowser.open, args=(sandbox.url,), daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
+        _finish_stopping_undisturbed()
     return 0
 
 

@@ -1,6 +1,6 @@
 """Turn a pasted app list, in whatever shape salespeople paste it, into ranked `ParsedApp` entries.
 
-The rules, each of which has a test in tests/test_parsing.py:
+The rules, each of which has a test in tests/unit/test_parsing.py:
 
 Shape
   * Items are separated by newlines, tabs, commas (``,`` ``，``), enumeration commas (``、``), semicolons

@@ -27,7 +27,8 @@ from bot.offline_writer import OfflineWriter
 from bot.redis_conn import ResilientRedis, redact_url
 from bot.service import PersonaService, PreparedPersona
 from bot.warehouse.duckdb import DuckDBWarehouse
-from tests.support.redis_server import RedisServer, RedisSettings, free_port
+from tests.support.processes import free_port
+from tests.support.redis_server import RedisServer, RedisSettings
 
 KEY = re.compile(r"^persona:v1:cache:[0-9a-f]{64}$")
 

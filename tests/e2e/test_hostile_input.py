@@ -28,8 +28,9 @@ from bot.prompting import DATA_CLOSE, DATA_OPEN, example_pair, extract_segment_d
 from bot.service import PersonaService
 from bot.store import PersonaRequest
 from prompts import load_template
+from tests.support import slack_harness as harness
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
-from tests.support.slack_harness import Harness, assert_slack_accepts, llm_env, running_bot
+from tests.support.slack_harness import Harness, assert_slack_accepts, llm_env, running_bot, wait_url
 
 MODEL = "gpt-4.1-mini"
 # Every kind of live markup Slack knows, each with a distinctive payload so a leak is unmistakable.
@@ -67,19 +68,11 @@ def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
         yield harness
 
 
-class Seen:
+class Seen(harness.Seen):
     def __init__(self, bot: Harness):
-        self.bot = bot
-        self.calls_from = len(bot.standin.calls)
-        self.log_from = len(bot.logs())
+        super().__init__(bot)
         # Channels the bot was asked to share a card to: `<#C…>` for exactly these is the bot's own link.
         self.shared_to: set[str] = set()
-
-    def calls(self) -> list[Call]:
-        return self.bot.standin.calls[self.calls_from:]
-
-    def log(self) -> str:
-        return self.bot.logs()[self.log_from:]
 
 
 @pytest.fixture
@@ -164,9 +157,6 @@ def everything_shown(calls: list[Call]) -> str:
     return "\n".join(text for call in calls for text in shown_texts(call.params))
 
 
-def wait_url(bot: Harness, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0) -> dict:
-    path = f"/response_url/{name}"
-    return bot.standin.wait_for("response_url", lambda c: c.path == path and predicate(c.params), timeout).params
 
 
 def ask(bot: Harness, text: str, *, user: str, channel: str,

@@ -20,10 +20,22 @@ import pytest
 from bot.models import PROFILE_FIELDS
 from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
-from tests.support.slack_harness import Harness, action_ids, assert_slack_accepts, llm_env, running_bot
+from tests.support.slack_harness import (
+    Harness,
+    Seen,
+    action_ids,
+    assert_slack_accepts,
+    blocks_of,
+    is_card,
+    llm_env,
+    running_bot,
+    wait_url,
+)
 
 API_KEY = "sk-faults-secret-0123456789"
 LLM_TIMEOUT = 2.0
+# Seconds to wait for a card: a fault and its retry come first.
+WAIT = 30.0
 MODEL = "gpt-4.1-mini"
 # A reply slower than the timeout, but not so slow that stale server threads pile up.
 SLOW = LLM_TIMEOUT + 2.0
@@ -36,18 +48,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
     env = llm_env(llm.url, API_KEY, PERSONA_LLM_MAX_RETRIES="1", PERSONA_LLM_TIMEOUT=str(LLM_TIMEOUT))
     with running_bot(tmp_path_factory.mktemp("llm-faults"), sample_warehouse_file, env_extra=env) as harness:
         yield harness
-
-
-class Seen:
-    """What the bot did during one test: the Slack calls and log lines that came after its start."""
-
-    def __init__(self, bot: Harness):
-        self.bot = bot
-        self.calls_from = len(bot.standin.calls)
-        self.log_from = len(bot.logs())
-
-    def log(self) -> str:
-        return self.bot.logs()[self.log_from:]
 
 
 @pytest.fixture
@@ -72,15 +72,6 @@ def seen(bot: Harness, llm: FakeOpenAIServer) -> Iterator[Seen]:
 # --- reading what Slack received -----------------------------------------------------------------------------
 
 
-def blocks_of(params: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = params.get("blocks") or []
-    return json.loads(blocks) if isinstance(blocks, str) else blocks
-
-
-def is_card(params: dict[str, Any]) -> bool:
-    return any(b.get("block_id") == "persona_actions" for b in blocks_of(params))
-
-
 def block(params: dict[str, Any], block_id: str) -> dict[str, Any]:
     found = [b for b in blocks_of(params) if b.get("block_id") == block_id]
     assert found, f"no block {block_id}"
@@ -95,17 +86,12 @@ def profile_text(params: dict[str, Any], field: str) -> str:
     return str(block(params, f"persona_field_{field}")["text"]["text"])
 
 
-def wait_url(bot: Harness, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict:
-    path = f"/response_url/{name}"
-    return bot.standin.wait_for("response_url", lambda c: c.path == path and predicate(c.params), timeout).params
-
-
 def ask(bot: Harness, text: str, *, user: str, channel: str) -> dict[str, Any]:
     """`/persona text`; returns the card as it sits in the stand-in's model (with its ts, for clicks)."""
     url = bot.standin.response_url(user, channel_id=channel, user_id=user)
     resp = bot.sender.slash_command(text, user_id=user, channel_id=channel, response_url=url)
     assert resp.status == 200 and resp.body == ""
-    wait_url(bot, user, is_card)
+    wait_url(bot, user, is_card, timeout=WAIT)
     cards = [m for m in bot.standin.messages(channel) if m["ephemeral_user"] == user and is_card(m)]
     assert len(cards) == 1
     return cards[0]
@@ -120,7 +106,7 @@ def click_retry(bot: Harness, card: dict[str, Any], *, user: str, channel: str) 
     resp = bot.sender.block_action("persona_retry", value, user_id=user, channel_id=channel, message=card,
                                    response_url=url)
     assert resp.status == 200
-    return wait_url(bot, name, is_card)
+    return wait_url(bot, name, is_card, timeout=WAIT)
 
 
 def assert_persona_card(card: dict[str, Any]) -> None:

@@ -9,7 +9,8 @@ from redis import Redis
 from bot.errors import PersonaError
 from bot.rate_limit import RATE_PREFIX, RateLimited, RateLimiter
 from bot.redis_conn import ResilientRedis
-from tests.support.redis_server import RedisServer, free_port
+from tests.support.processes import free_port
+from tests.support.redis_server import RedisServer
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -28,11 +28,13 @@ from bot.devtools.sandbox.input_state import InvalidInput, state_values
 from bot.devtools.sandbox.typed_text import message_text, split_command
 from bot.devtools.slack_requests import SlackRequestSender
 from tests.support.paths import REPO_ROOT
-from tests.support.slack_harness import free_port
+from tests.support.processes import OWN_GROUP, alive, children, free_port, stop_process
 
 BROWSER_DIR = REPO_ROOT / "tests" / "browser"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "sandbox"
 CHROMIUM = Path("/usr/bin/chromium")
+# Seconds `persona-bot dev` may take to stop, bot included, on a busy machine.
+STOP_BOUND = 20
 State = dict[str, Any]
 
 
@@ -342,19 +344,6 @@ def _dev_env(tmp: Path, warehouse: Path) -> dict[str, str]:
     return {**os.environ, "HOME": str(tmp / "home"), "PERSONA_DUCKDB_PATH": str(warehouse)}
 
 
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 class DevCommand:
     """`persona-bot dev --no-browser` as a person runs it, in its own process."""
 
@@ -364,10 +353,10 @@ class DevCommand:
         with self.out.open("wb") as out, self.log.open("wb") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "dev", "--port", str(port), "--no-browser"],
-                stdout=out, stderr=err, env=_dev_env(tmp, warehouse), cwd=tmp,
+                stdout=out, stderr=err, env=_dev_env(tmp, warehouse), cwd=tmp, process_group=OWN_GROUP,
             )
         self.first_line = self._first_line()
-        self.bot_pids = _children(self.proc.pid)
+        self.bot_pids = children(self.proc.pid)
 
     def _first_line(self, timeout: float = 60.0) -> str:
         deadline = time.monotonic() + timeout
@@ -382,13 +371,14 @@ class DevCommand:
         return self.out.read_text(errors="replace") + self.log.read_text(errors="replace")
 
     def stop(self, sig: int = signal.SIGINT) -> int:
+        """`sig` to the command alone, as Ctrl+C or `kill` would send it; it must be done within the bound."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
+        return self.proc.wait(timeout=STOP_BOUND)
+
+    def close(self) -> None:
+        """Whatever is left of the command and of the bot it started, process groups included."""
+        stop_process(self.proc, signal.SIGINT, also=self.bot_pids)
 
 
 @pytest.fixture
@@ -400,7 +390,7 @@ def dev(tmp_path: Path, sample_warehouse_file: Path) -> Iterator[DevCommand]:
         )
         yield command
     finally:
-        command.stop()
+        command.close()
 
 
 def test_dev_prints_the_url_serves_the_page_and_ctrl_c_stops_the_bot_too(dev: DevCommand) -> None:
@@ -408,13 +398,13 @@ def test_dev_prints_the_url_serves_the_page_and_ctrl_c_stops_the_bot_too(dev: De
     assert request(f"http://127.0.0.1:{dev.port}", "/")[0] == 200
     assert dev.bot_pids, "the bot runs as a child process of persona-bot dev"
     assert dev.stop(signal.SIGINT) == 0
-    assert not any(_alive(pid) for pid in dev.bot_pids), dev.output()
+    assert not any(alive(pid) for pid in dev.bot_pids), dev.output()
 
 
 def test_dev_stops_the_bot_on_sigterm_as_well(dev: DevCommand) -> None:
     assert dev.bot_pids
     assert dev.stop(signal.SIGTERM) == 0
-    assert not any(_alive(pid) for pid in dev.bot_pids), dev.output()
+    assert not any(alive(pid) for pid in dev.bot_pids), dev.output()
 
 
 def test_a_taken_port_is_one_friendly_line_and_exit_2(tmp_path: Path, sample_warehouse_file: Path) -> None:

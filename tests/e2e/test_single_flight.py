@@ -13,7 +13,8 @@ from redis import Redis
 from bot.redis_conn import ResilientRedis
 from bot.single_flight import SingleFlight
 from tests.support.paths import REPO_ROOT
-from tests.support.redis_server import RedisServer, free_port
+from tests.support.processes import free_port
+from tests.support.redis_server import RedisServer
 
 KEY = "persona:v1:cache:abc"
 RESULT_KEY = "test:result:abc"

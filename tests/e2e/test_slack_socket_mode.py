@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.devtools import SlackPayloads, SlackStandIn
+from tests.support.processes import OWN_GROUP, stop_process
 from tests.support.slack_harness import action_ids, assert_slack_accepts, bot_env
 
 APP_TOKEN = "xapp-1-A0001-test"
@@ -55,17 +56,13 @@ def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path) -
     env = bot_env(tmp, standin, sample_warehouse_file, SLACK_APP_TOKEN=APP_TOKEN)
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT,
-                                env=env)
+                                env=env, process_group=OWN_GROUP)
     try:
         _connected(standin, proc, log)
         yield SocketBot(standin, SlackPayloads(response_url_factory=standin.response_url), log)
     finally:
         # The client goes first, or it keeps reconnecting to a stand-in that is shutting down.
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         standin.stop()
 
 

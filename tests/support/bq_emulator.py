@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import atexit
 import os
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,6 +23,7 @@ import pytest
 from google.cloud import bigquery
 
 from tests.support.paths import REPO_ROOT
+from tests.support.processes import OWN_GROUP, ExitedWhileStarting, free_port, stop_process, wait_until_answers
 
 PROJECT = "test"
 READY_TIMEOUT = 30.0
@@ -34,20 +31,6 @@ READY_TIMEOUT = 30.0
 
 def venv_dir() -> Path:
     return Path(os.environ.get("BQEMU_VENV_DIR", REPO_ROOT / ".venv-bqemu"))
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 class EmulatorUnavailable(RuntimeError):
@@ -66,7 +49,7 @@ def running_emulator(
     exe = venv / "bin" / "bqemulator"
     if not exe.is_file():
         raise EmulatorUnavailable(f"no emulator at {exe}; run `bash scripts/setup_bq_emulator.sh`")
-    rest, grpc = _free_port(), _free_port()
+    rest, grpc = free_port(), free_port()
     log_path = log_path or venv / f"emulator-{rest}.log"
     env = {
         **os.environ,
@@ -80,26 +63,21 @@ def running_emulator(
     ]
     # Output goes to a file: an unread pipe fills up and freezes the server.
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                process_group=OWN_GROUP)
     endpoint = f"http://127.0.0.1:{rest}"
     if processes is not None:
         processes.append(proc)
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not _ready(endpoint + "/readyz"):
-            if proc.poll() is not None:
-                raise EmulatorUnavailable(f"the emulator exited with {proc.returncode}; see {log_path}")
-            if time.monotonic() > deadline:
-                raise EmulatorUnavailable(f"the emulator was not ready within {READY_TIMEOUT:g} s; see {log_path}")
-            time.sleep(0.1)
+        try:
+            ready = wait_until_answers(endpoint + "/readyz", proc, READY_TIMEOUT)
+        except ExitedWhileStarting as exited:
+            raise EmulatorUnavailable(f"the emulator exited with {exited.returncode}; see {log_path}") from None
+        if not ready:
+            raise EmulatorUnavailable(f"the emulator was not ready within {READY_TIMEOUT:g} s; see {log_path}")
         yield endpoint
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
 
 def make_client(endpoint: str) -> bigquery.Client:

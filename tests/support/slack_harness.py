@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.devtools import SlackRequestSender, SlackStandIn
+from bot.devtools import Call, SlackRequestSender, SlackStandIn
 from tests.support.block_limits import violations
+from tests.support.processes import OWN_GROUP, free_port, stop_process, wait_healthy
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -45,18 +37,19 @@ class Harness:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the bot exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the bot did not become healthy:\n{log.read_text(errors='replace')}")
+class Seen:
+    """What the bot did during one test: the Slack calls and log lines that came after its start."""
+
+    def __init__(self, bot: Harness):
+        self.bot = bot
+        self.calls_from = len(bot.standin.calls)
+        self.log_from = len(bot.logs())
+
+    def calls(self) -> list[Call]:
+        return self.bot.standin.calls[self.calls_from:]
+
+    def log(self) -> str:
+        return self.bot.logs()[self.log_from:]
 
 
 def llm_env(llm_url: str, api_key: str = "sk-test", **extra: str) -> dict[str, str]:
@@ -86,18 +79,14 @@ def running_bot(tmp: Path, warehouse_file: Path, env_extra: dict[str, str] | Non
     env = bot_env(tmp, standin, warehouse_file, SLACK_SIGNING_SECRET=SIGNING_SECRET, **(env_extra or {}))
     cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *(args or [])]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, process_group=OWN_GROUP)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, log)
         sender = SlackRequestSender(f"{url}/slack/events", SIGNING_SECRET, response_url_factory=standin.response_url)
         yield Harness(standin=standin, sender=sender, url=url, log=log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         standin.stop()
 
 

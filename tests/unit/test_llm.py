@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,7 +18,6 @@ from bot.models import Demographics, Grounding, GroundingApp, PersonaDraft, Writ
 from bot.prompting import DATA_CLOSE, DATA_OPEN, example_pair, extract_segment_data
 from prompts import PERSONA_PROMPT_VERSION
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
-from tests.support.paths import REPO_ROOT as ROOT
 
 API_KEY = "sk-test-secret-0123456789"
 BUCKETS = {"age": ["18-24", "25-34", "35-44", "45-54", "55+"], "gender": ["female", "male"]}
@@ -391,28 +388,6 @@ def test_concurrent_writers_share_one_server(server: FakeOpenAIServer) -> None:
         results = list(pool.map(lambda n: writer.write(make_request(n)), names))
     assert server.calls == 8
     assert [r.draft.citations.interests for r in results] == names
-
-
-def test_server_runs_as_a_separate_process() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.openai_server", "--port", "0", "--reject-json-schema"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        assert line.startswith("listening on http://127.0.0.1:")
-        url = line.removeprefix("listening on ")
-        settings = Settings(_env_file=None, OPENAI_API_KEY="k", OPENAI_BASE_URL=url + "/v1", PERSONA_LLM_MAX_RETRIES=0)
-        writer = OpenAIWriter(settings)
-        result = writer.write(make_request(["Keep", "Strava"]))
-        assert result.draft.citations.interests == ["Keep", "Strava"]
-        assert writer.format_mode == "json_object"
-    finally:
-        process.terminate()
-        assert process.wait(timeout=5) == 0
 
 
 # --- what the log says about faults -----------------------------------------------------------------------

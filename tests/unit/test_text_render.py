@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 import pytest
 
 from bot.config import LANGS
 from bot.models import (
-    PROFILE_FIELDS,
     Citations,
     Demographics,
     GroundingApp,
     Hashtags,
     Meta,
     PersonaResult,
-    Profile,
     SegmentInfo,
 )
 from bot.text_render import bar, display_width, distribution_rows, format_pct, render_text
+from tests.support.results import GENERATED_AT
+from tests.support.results import make_result as shared_result
 
 HOSTILE = "<!channel> <http://evil.example|click> &amp; \x00\x1b[2J\x07 😀 \u202eRTL"
 
 
 def make_result(*, lang: str = "en", text: str = "", apps: list[GroundingApp] | None = None) -> PersonaResult:
-    return PersonaResult(
+    """The persona whose rendering test_full_rendering spells out: fewer apps and buckets than a card test's."""
+    return shared_result(
+        lang=lang,
+        text=text,
         id="p_1",
         segment=SegmentInfo(id="fit", name="Fitness enthusiasts" + text, description="Runners" + text, size=120000),
         apps=apps
@@ -34,19 +36,12 @@ def make_result(*, lang: str = "en", text: str = "", apps: list[GroundingApp] | 
             GroundingApp(name="Keep" + text, app_id="keep", score=0.92, category="Health & Fitness", weight=0.6),
             GroundingApp(name="Strava", app_id=None, score=0.5, weight=0.4),
         ],
-        profile=Profile(**{field: f"About {field}.{text}" for field in PROFILE_FIELDS}),
         hashtags=Hashtags(zh=["健身", "#跑步"], en=["fitness" + text]),
         demographics=Demographics(
             age={"18-24": 23.4, "25-34": 76.6}, gender={"female": 55.2, "male": 44.8}, source="data", coverage=1.0
         ),
         citations=Citations(interests=["Keep" + text, "Strava"]),
-        meta=Meta(
-            model="gpt-4.1-mini",
-            prompt_version="v3",
-            generated_at=datetime(2024, 5, 1, 12, 34, tzinfo=UTC),
-            writer="llm",
-            lang=lang,
-        ),
+        meta=Meta(model="gpt-4.1-mini", prompt_version="v3", generated_at=GENERATED_AT, writer="llm", lang=lang),
     )
 
 

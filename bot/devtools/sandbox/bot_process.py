@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Mapping
 from typing import IO
 
+from bot.devtools.processes import OWN_GROUP, ExitedWhileStarting, free_port, stop_process, wait_until_answers
 from bot.errors import PersonaError
 
 # Local values: the stand-in accepts any bot token, and the secret is made fresh for every run.
@@ -24,12 +22,6 @@ SANDBOX_BOT_TOKEN = "xoxb-sandbox-local"
 
 class BotStartError(PersonaError):
     """The bot process did not come up; its own output (on the terminal or in the log) says why."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 # Settings that describe the Slack workspace, which here is the sandbox's: a production allow-list would turn
@@ -71,35 +63,28 @@ class BotProcess:
         cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", self.host, "--port", str(self.port),
                "--workers", "1"]
         stderr = subprocess.STDOUT if self.output is not None else None
+        # A group of its own: stop() reaches the workers too, and a Ctrl+C in the terminal reaches only
+        # `persona-bot dev`, which then stops the bot in a bounded time.
         self.process = subprocess.Popen(cmd, env=self.env, stdout=self.output, stderr=stderr,
-                                        stdin=subprocess.DEVNULL)
+                                        stdin=subprocess.DEVNULL, process_group=OWN_GROUP)
         self._wait_healthy(timeout)
         return self
 
     def _wait_healthy(self, timeout: float) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            code = self.process.poll()
-            if code is not None:
-                raise BotStartError(f"the bot exited with code {code} while starting; see its messages above")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise BotStartError(f"the bot did not answer on {self.url}/healthz within {timeout:.0f} s")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        # SIGINT is gunicorn's quick shutdown: nothing here needs in-flight requests to finish.
-        proc.send_signal(signal.SIGINT if os.name == "posix" else signal.SIGTERM)
         try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=timeout)
+            healthy = wait_until_answers(f"{self.url}/healthz", self.process, timeout)
+        except ExitedWhileStarting as exited:
+            raise BotStartError(
+                f"the bot exited with code {exited.returncode} while starting; see its messages above"
+            ) from None
+        if not healthy:
+            self.stop()
+            raise BotStartError(f"the bot did not answer on {self.url}/healthz within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        proc, self.process = self.process, None
+        if proc is not None:
+            # SIGINT is gunicorn's quick shutdown, and nothing here needs in-flight requests to finish; the group
+            # is killed after a short grace whatever gunicorn's own graceful timeout says.
+            stop_process(proc, signal.SIGINT if os.name == "posix" else signal.SIGTERM)

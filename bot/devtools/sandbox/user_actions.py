@@ -26,7 +26,8 @@ from bot.devtools.sandbox.typed_text import (
     message_text,
     split_command,
 )
-from bot.devtools.slack_requests import SentResponse, SlackRequestSender, find_element
+from bot.devtools.slack_payloads import find_element
+from bot.devtools.slack_requests import SentResponse, SlackRequestSender
 from bot.devtools.slack_standin import SlackStandIn
 
 # Slack gives an app three seconds to acknowledge, then tells the user it failed.
