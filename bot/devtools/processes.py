@@ -1,7 +1,7 @@
 """Child processes of the local tools and the tests: a free port, waiting for a URL, stopping a process tree.
 
 A server started here runs in its own process group (`subprocess.Popen(..., process_group=0)`), so stopping it
-reaches everything it started: gunicorn's master, its workers and their helpers. Stopping is bounded: the polite
+reaches everything it started: the server's supervisor, its workers and their helpers. Stopping is bounded: the polite
 signal, a short grace, then SIGKILL to every group involved, because a loaded machine must not turn a stop into
 a wait for a server's own graceful timeout, nor leave its workers behind.
 """

@@ -132,7 +132,7 @@ def test_second_identical_run_is_a_cache_hit_with_redis(env: dict[str, str], tmp
     assert again["meta"]["cached"] is False
 
 
-# --- serve: settings checked before gunicorn starts ---------------------------------------------------------------
+# --- serve: settings checked before the server starts ------------------------------------------------------------
 
 
 def test_serve_without_a_signing_secret_is_one_line_and_exit_2(env: dict[str, str]) -> None:

@@ -142,7 +142,8 @@ def _card_in_thread(h: Harness, channel: str, ts: str, timeout: float = 20.0) ->
 
 
 def test_idle_connections_neither_starve_health_checks_nor_commands_and_are_closed(bot: Harness) -> None:
-    # Each socket sends half a request and stalls, as the attack did with 16; gunicorn's 16 threads all waited.
+    # Each socket sends half a request and stalls, as the attack did with 16; the old threaded server's 16 threads
+    # all waited.
     idle = []
     for _ in range(200):
         sock = socket.create_connection(("127.0.0.1", _port(bot)), timeout=5)

@@ -1,6 +1,6 @@
 """Load and failing dependencies: many users at once, and Redis dying while their requests are in flight.
 
-The real app (`persona-bot serve`, gunicorn, one worker) with a real redis-server, the local Slack stand-in
+The real app (`persona-bot serve`, uvicorn, one worker) with a real redis-server, the local Slack stand-in
 and the local OpenAI-compatible server answering in 1–3 s. Each command has its own response_url, so "every
 user gets exactly one card per command" is checked per command. The figures of each run are written to
 test-artifacts/ for docs/reliability.md.

@@ -38,7 +38,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
 def log_lines(h: Harness) -> list[dict[str, Any]]:
     lines = [line for line in h.logs().splitlines() if line.strip()]
     # Every line the app writes is one JSON object; a stray print or a bare traceback would fail here.
-    return [json.loads(line) for line in lines if not line.startswith("[")]  # gunicorn's own start-up lines
+    return [json.loads(line) for line in lines if not line.startswith("[")]  # the server's own start-up lines
 
 
 def wait_logged(h: Harness, event: str, user: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -199,7 +199,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file:
         yield h
 
 
-def test_metrics_add_up_across_gunicorn_workers(two_workers: Harness) -> None:
+def test_metrics_add_up_across_server_workers(two_workers: Harness) -> None:
     h = two_workers
     for i in range(8):
         slash(h, "fitness enthusiasts", user=f"U0W{i}", name=f"worker-{i}")

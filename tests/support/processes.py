@@ -1,6 +1,6 @@
 """Processes the tests start: one way to wait for them to answer and one way to stop them, process groups included.
 
-Start a server with `process_group=OWN_GROUP` so that `stop_process` reaches whatever it starts (gunicorn's
+Start a server with `process_group=OWN_GROUP` so that `stop_process` reaches whatever it starts (the server's
 workers, for one) and a teardown on a loaded machine neither waits for a graceful timeout nor leaves orphans.
 """
 

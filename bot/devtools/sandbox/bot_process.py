@@ -1,6 +1,6 @@
 """The real bot, `persona-bot serve`, in a child process pointed at the stand-in.
 
-A separate process runs the same gunicorn server production runs, with nothing of the sandbox in its memory:
+A separate process runs the same server production runs, with nothing of the sandbox in its memory:
 it gets the environment a deployment would (token, signing secret, API URL) and cannot tell it is not Slack.
 """
 
@@ -85,6 +85,6 @@ class BotProcess:
     def stop(self) -> None:
         proc, self.process = self.process, None
         if proc is not None:
-            # SIGINT is gunicorn's quick shutdown, and nothing here needs in-flight requests to finish; the group
-            # is killed after a short grace whatever gunicorn's own graceful timeout says.
+            # SIGINT is the server's quick shutdown, and nothing here needs in-flight requests to finish; the group
+            # is killed after a short grace whatever the server's own graceful timeout says.
             stop_process(proc, signal.SIGINT if os.name == "posix" else signal.SIGTERM)
