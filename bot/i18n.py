@@ -68,8 +68,6 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "粘贴的列表太长，只使用了前面的部分。",
     ),
     # Buttons
-    "btn.partnership": ("Partnership ideas", "合作點子", "合作点子"),
-    "btn.competitor": ("Competitor analysis", "競品分析", "竞品分析"),
     "btn.share": ("Share to channel", "分享到頻道", "分享到频道"),
     "btn.regenerate": ("Regenerate", "重新產生", "重新生成"),
     "btn.feedback_up": ("👍", "👍", "👍"),
@@ -128,6 +126,11 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
         "Slack refused to post the card ({error}).",
         "Slack 拒絕發布這張卡片（{error}）。",
         "Slack 拒绝发布这张卡片（{error}）。",
+    ),
+    "msg.unknown_followup": (
+        "That follow-up is not available any more. Run /persona again for a fresh card.",
+        "這項後續分析已不再提供，請重新執行 /persona 取得新的卡片。",
+        "这项后续分析已不再提供，请重新运行 /persona 获取新的卡片。",
     ),
     "msg.shared": ("Shared to <#{channel}>.", "已分享到 <#{channel}>。", "已分享到 <#{channel}>。"),
     "msg.feedback_thanks": (
@@ -198,8 +201,6 @@ _STRINGS: dict[str, tuple[str, str, str]] = {
     "home.no_recent": (
         "None yet. Try `/persona fitness`.", "還沒有。試試 `/persona 健身`。", "还没有。试试 `/persona 健身`。",
     ),
-    "followup.partnership": ("Partnership ideas", "合作點子", "合作点子"),
-    "followup.competitor": ("Competitor analysis", "競品分析", "竞品分析"),
     "followup.next": ("Next actions", "下一步", "下一步"),
     "ago.now": ("just now", "剛剛", "刚刚"),
     "ago.minute": ("{n} min ago", "{n} 分鐘前", "{n} 分钟前"),
