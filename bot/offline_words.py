@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Lang
+from bot.languages import Phrasing, language
 from bot.lexicon import CategoryWords, Lexicon, load_lexicon
 from bot.models import GroundingApp, WriterRequest
 
@@ -23,119 +24,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Per-language phrasing
-
-
-@dataclass(frozen=True)
-class Phrasing:
-    zh: bool
-    hashtag_lang: Lang
-    and_word: str
-    list_sep: str
-    sentence_sep: str
-    personality: str
-    psych: str
-    interests: str
-    lifestyle_one: str
-    lifestyle_two: str
-    people: str
-    no_figures: str
-    estimated: str
-    figures_both: str
-    figures_one: str
-    gender_mostly: str
-    gender_more: str
-    gender_even: str
-    gender_labels: dict[str, str]
-    age_mostly: str
-    age_spread: str
-    age_range: str
-    age_plus: str
-    age_under: str
-
-
-EN = Phrasing(
-    zh=False,
-    hashtag_lang="zh-TW",
-    and_word=" and ",
-    list_sep=", ",
-    sentence_sep=" ",
-    personality="They come across as {traits}, in line with the {labels} apps they favour.",
-    psych="Driven by {motivations}, they worry about {worries}.",
-    interests="Their interests include {interests}.",
-    lifestyle_one="They {first}.",
-    lifestyle_two="They {first}, and they also {second}.",
-    people="Mainly {people}.",
-    no_figures="Mainly {people}; no age or gender figures are available for these apps.",
-    estimated="Estimated: {text}",
-    figures_both="{gender}, {age}.",
-    figures_one="{text}.",
-    gender_mostly="mostly {g1} ({p1}%)",
-    gender_more="more {g1} ({p1}%) than {g2} ({p2}%)",
-    gender_even="an even mix of {g1} ({p1}%) and {g2} ({p2}%)",
-    gender_labels={"female": "women", "male": "men"},
-    age_mostly="largely aged {a1} ({p1}%)",
-    age_spread="most often aged {a1} ({p1}%), followed by {a2} ({p2}%)",
-    age_range="{lo}–{hi}",
-    age_plus="{n} and over",
-    age_under="under {n}",
-)
-
-ZH_TW = Phrasing(
-    zh=True,
-    hashtag_lang="zh-TW",
-    and_word="與",
-    list_sep="、",
-    sentence_sep="",
-    personality="個性{traits}，與他們常用的{labels}類App相呼應。",
-    psych="重視{motivations}，也擔心{worries}。",
-    interests="興趣包括{interests}。",
-    lifestyle_one="{first}。",
-    lifestyle_two="{first}；{second}。",
-    people="主要是{people}。",
-    no_figures="主要是{people}；這些App沒有年齡與性別數據。",
-    estimated="推估：{text}",
-    figures_both="{gender}，{age}。",
-    figures_one="{text}。",
-    gender_mostly="以{g1}為主（{p1}%）",
-    gender_more="{g1}多於{g2}（{g1}{p1}%、{g2}{p2}%）",
-    gender_even="{g1}與{g2}比例相當（{g1}{p1}%、{g2}{p2}%）",
-    gender_labels={"female": "女性", "male": "男性"},
-    age_mostly="年齡集中在{a1}（{p1}%）",
-    age_spread="年齡多在{a1}（{p1}%），其次是{a2}（{p2}%）",
-    age_range="{lo}–{hi}歲",
-    age_plus="{n}歲以上",
-    age_under="未滿{n}歲",
-)
-
-ZH_CN = Phrasing(
-    zh=True,
-    hashtag_lang="zh-CN",
-    and_word="和",
-    list_sep="、",
-    sentence_sep="",
-    personality="性格{traits}，与他们常用的{labels}类应用相呼应。",
-    psych="在意{motivations}，也担心{worries}。",
-    interests="兴趣包括{interests}。",
-    lifestyle_one="{first}。",
-    lifestyle_two="{first}；{second}。",
-    people="主要是{people}。",
-    no_figures="主要是{people}；这些应用没有年龄和性别数据。",
-    estimated="估算：{text}",
-    figures_both="{gender}，{age}。",
-    figures_one="{text}。",
-    gender_mostly="以{g1}为主（{p1}%）",
-    gender_more="{g1}多于{g2}（{g1}{p1}%、{g2}{p2}%）",
-    gender_even="{g1}和{g2}比例相当（{g1}{p1}%、{g2}{p2}%）",
-    gender_labels={"female": "女性", "male": "男性"},
-    age_mostly="年龄集中在{a1}（{p1}%）",
-    age_spread="年龄多在{a1}（{p1}%），其次是{a2}（{p2}%）",
-    age_range="{lo}–{hi}岁",
-    age_plus="{n}岁以上",
-    age_under="{n}岁以下",
-)
-
-PHRASING: dict[str, Phrasing] = {"en": EN, "zh-TW": ZH_TW, "zh-CN": ZH_CN}
+# Lists and names, as each language writes them
 
 
 def join(items: Sequence[str], ph: Phrasing) -> str:
@@ -240,14 +129,14 @@ class Context:
     @classmethod
     def of(cls, request: WriterRequest) -> Context:
         lexicon = load_lexicon()
-        ph = PHRASING[request.lang]
+        lang = language(request.lang)
         groups = groups_of(request.grounding.apps, lexicon)[:TOP_GROUPS]
         return cls(
             lang=request.lang,
-            ph=ph,
+            ph=lang.offline,
             groups=groups,
             words=[lexicon.words(g.category, request.lang) for g in groups],
-            zh_tag_words=[lexicon.words(g.category, ph.hashtag_lang) for g in groups],
+            zh_tag_words=[lexicon.words(g.category, lang.hashtag_zh_lang) for g in groups],
             en_tag_words=[lexicon.words(g.category, "en") for g in groups],
         )
 

@@ -2,8 +2,9 @@
 
 It runs when no LLM is configured and is the fallback when the LLM fails, so it must never fail itself and must
 never state a figure that is not in `request.demographics`. Words come from `bot/data/lexicon.json` (category ->
-language -> phrases); sentence templates are each language's phrasing (`bot.offline_words`), because word order
-differs between English and Chinese. The follow-up kinds' offline composers live with their kinds in `bot.followups`.
+language -> phrases); sentence templates are each language's phrasing (`offline` in `bot/data/locales/`),
+because word order differs between English and Chinese. The follow-up kinds' offline composers live with their
+kinds in `bot.followups`.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def _fit(sentences: Sequence[str], ph: Phrasing, limit: int = MAX_FIELD_CHARS) -
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if not ph.zh and " " in cut:
+    if ph.spaced_words and " " in cut:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:") + "…"
 

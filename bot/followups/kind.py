@@ -14,6 +14,7 @@ from string import Template
 from typing import Literal
 
 from bot.config import Lang
+from bot.languages import language
 from bot.models import CatalogApp, Grounding, PersonaResult, WriterRequest
 from bot.prompting import data_json
 from prompts import load_template
@@ -95,8 +96,12 @@ class FollowUpKind:
         return f"{self.id}_modal"
 
     def strings_in(self, lang: str) -> dict[str, str]:
-        """The kind's strings in `lang` (empty when it has none there)."""
-        return dict(self.strings.get(lang, {}))
+        """The kind's strings in `lang`: its own, and those the language's file carries for it.
+
+        A language added after the kind brings the kind's strings in its own file (`followups.<id>` in
+        `bot/data/locales/<lang>.json`), so adding a language never means editing every kind; see `bot.languages`.
+        """
+        return {**self.strings.get(lang, {}), **language(lang).followups.get(self.id, {})}
 
     def text(self, key: str, lang: str, /, **values: object) -> str:
         """The kind's string `key` in `lang`, formatted with `values`. A missing one raises KeyError."""

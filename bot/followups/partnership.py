@@ -50,7 +50,7 @@ STRINGS = {
 
 def _app_names(apps: Sequence[GroundingApp], ph: Phrasing) -> str:
     names = [inline(app.name, 40) for app in apps if app.name.strip()]
-    return ph.list_sep.join(names) if ph.zh else join(names, ph)
+    return join(names, ph) if ph.spaced_words else ph.list_sep.join(names)
 
 
 def partnership_ideas(request: WriterRequest) -> str:
@@ -63,7 +63,7 @@ def partnership_ideas(request: WriterRequest) -> str:
 
     lines = [text("offline.heading")]
     for group, words in zip(ctx.groups, ctx.words, strict=True):
-        label = words.label if ph.zh else capitalize(words.label)
+        label = capitalize(words.label) if ph.spaced_words else words.label
         partners = group.apps[:CITED_APPS_PER_GROUP]
         if any(app.name.strip() for app in partners):
             lines.append(text("offline.line", label=label, apps=_app_names(partners, ph), idea=words.idea))

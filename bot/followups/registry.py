@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from string import Formatter
 
 from bot.config import LANGS
 from bot.followups import competitor, partnership
 from bot.followups.kind import REQUIRED_STRINGS, FollowUpKind, UnknownFollowUpKind
+from bot.languages import language, placeholders
 from prompts import load_template
 
 KINDS: tuple[FollowUpKind, ...] = (
@@ -25,10 +25,6 @@ KINDS: tuple[FollowUpKind, ...] = (
 # Ids the card's other buttons and modals already use as `persona_<id>` or `<id>_modal`.
 _RESERVED_IDS = frozenset({"open_modal", "share", "regenerate", "retry", "feedback", "export", "pick", "persona"})
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-
-
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
 
 
 def problems(kinds: Iterable[FollowUpKind]) -> list[str]:
@@ -53,6 +49,9 @@ def problems(kinds: Iterable[FollowUpKind]) -> list[str]:
             if name not in reference:
                 found.append(f"{where}: no {name!r} string in {LANGS[0]}")
         for lang in LANGS:
+            clash = kind.strings.get(lang, {}).keys() & language(lang).followups.get(kind.id, {}).keys()
+            if clash:
+                found.append(f"{where}: {sorted(clash)} defined both in its module and in {lang}.json")
             strings = kind.strings_in(lang)
             if strings.keys() != reference.keys():
                 found.append(f"{where}: {lang} strings differ from {LANGS[0]}: "
@@ -62,6 +61,9 @@ def problems(kinds: Iterable[FollowUpKind]) -> list[str]:
                     found.append(f"{where}: {name!r} is empty in {lang}")
                 if placeholders(strings[name]) != placeholders(reference[name]):
                     found.append(f"{where}: {name!r} in {lang} has other placeholders than in {LANGS[0]}")
+    for lang in LANGS:
+        for kind_id in language(lang).followups.keys() - seen:
+            found.append(f"{lang}.json carries strings for {kind_id!r}, which is not a registered follow-up kind")
     return found
 
 

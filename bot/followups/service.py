@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.errors import LLMError
 from bot.followups.kind import FollowUpAsk
 from bot.followups.registry import get_kind
+from bot.languages import language
 from bot.models import CatalogApp, Grounding, PersonaResult, WrittenAnswer
 from bot.postprocess import clean_text, quoted_data
 from bot.prompt_echo import echoes_prompt
@@ -22,7 +23,6 @@ from prompts import FOLLOWUP_PROMPT_VERSION, load_template
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {"en": "English", "zh-TW": "Traditional Chinese (Taiwan)", "zh-CN": "Simplified Chinese"}
 MAX_PRODUCT_CHARS = 200
 SYSTEM_TEMPLATE = "followup_system.v1.txt"
 
@@ -86,9 +86,7 @@ class FollowUpService:
     @staticmethod
     def _written_by_llm(llm: JsonCompleter, ask: FollowUpAsk, prompt: str, base: FollowUpReport) -> FollowUpReport:
         result, product = ask.result, ask.product
-        system = Template(load_template(SYSTEM_TEMPLATE)).substitute(
-            language=LANGUAGE_NAMES.get(ask.lang, "English")
-        )
+        system = Template(load_template(SYSTEM_TEMPLATE)).substitute(language=language(ask.lang).model_name)
         try:
             draft, _usage = llm.complete_json(
                 [{"role": "system", "content": system}, {"role": "user", "content": prompt}], FollowUpDraft

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import LANGS
 from bot.followups.registry import get_kind
 from bot.i18n import t
+from bot.languages import language
 from bot.models import SegmentInfo
 from bot.mrkdwn import escape, plain, single_line, truncate
 from bot.store import RECENT_PER_USER, RecentPersona
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from bot.followups import FollowUpKind, FollowUpReport
 
 Block = dict[str, Any]
-LANG_NAMES = {"en": "English", "zh-TW": "繁體中文", "zh-CN": "简体中文"}
 EXAMPLE_LIST = "小红书 0.92, Keep 0.85, 美团 0.8"
 
 
@@ -59,11 +59,11 @@ def help_message(lang: str, *, with_button: bool = True) -> dict[str, Any]:
 
 
 def _lang_options() -> list[dict[str, Any]]:
-    return [{"text": _plain(LANG_NAMES[code]), "value": code} for code in LANGS]
+    return [_lang_option(code) for code in LANGS]
 
 
 def _lang_option(code: str) -> dict[str, Any]:
-    return {"text": _plain(LANG_NAMES[code]), "value": code}
+    return {"text": _plain(language(code).display_name), "value": code}
 
 
 def persona_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
