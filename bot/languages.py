@@ -135,14 +135,19 @@ def language(code: str) -> Language:
     return languages()[code]  # type: ignore[index]
 
 
-def normalize_lang(tag: str | None) -> Lang:
-    """Map a Slack locale or loose tag (`zh-tw`, `zh-Hant`, `zh_CN`, `en-US`) onto a supported language."""
+def claimed_by(tag: str | None) -> Lang | None:
+    """The language whose `slack_locales` claim a Slack locale or loose tag (`zh_TW`, `zh-Hant`), if any."""
     if not tag:
-        return FALLBACK
+        return None
     tag = tag.replace("_", "-").lower()
-    best: tuple[int, Lang] = (0, FALLBACK)
+    best: tuple[int, Lang | None] = (0, None)
     for code, lang in languages().items():
         for locale in lang.slack_locales:
             if (tag == locale or tag.startswith(locale + "-")) and len(locale) > best[0]:
                 best = (len(locale), code)
     return best[1]
+
+
+def normalize_lang(tag: str | None) -> Lang:
+    """Map a Slack locale or loose tag (`zh-tw`, `zh-Hant`, `zh_CN`, `en-US`) onto a supported language."""
+    return claimed_by(tag) or FALLBACK

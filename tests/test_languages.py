@@ -8,7 +8,7 @@ from importlib import resources
 import pytest
 
 from bot.config import LANGS
-from bot.followups import get_kind
+from bot.followups import get_kind, kinds
 from bot.followups.registry import problems as kind_problems
 from bot.i18n import keys, t
 from bot.languages import Language, language, languages, normalize_lang, placeholders, problems, read_language
@@ -82,19 +82,20 @@ def test_a_missing_language_file_is_refused() -> None:
 def test_a_language_file_can_carry_a_follow_up_kinds_strings(monkeypatch: pytest.MonkeyPatch) -> None:
     # A language added after a kind: the kind's module has no strings for it, the language's file does.
     kind = get_kind("partnership")
-    added = LANGS[-1]
+    added = list(kind.strings)[-1]
     strings_there = dict(kind.strings[added])
     kind_without = dataclasses.replace(kind, strings={k: v for k, v in kind.strings.items() if k != added})
-    assert any("strings differ" in p for p in kind_problems([kind_without]))
+    registry = [kind_without, *(other for other in kinds() if other.id != kind.id)]
+    assert any("strings differ" in p for p in kind_problems(registry))
 
     carrying = read_language(added).model_copy(update={"followups": {kind.id: strings_there}})
     lookup = {**languages(), added: carrying}
     monkeypatch.setattr("bot.followups.kind.language", lookup.__getitem__)
     monkeypatch.setattr("bot.followups.registry.language", lookup.__getitem__)
-    assert kind_problems([kind_without]) == []
+    assert kind_problems(registry) == []
     assert kind_without.text("button", added) == kind.text("button", added)
     # The same string in both places is ambiguous, so it is refused.
-    assert any("defined both in its module" in p for p in kind_problems([kind]))
+    assert any("defined both in its module" in p for p in kind_problems([kind, *registry[1:]]))
 
 
 def test_language_names_come_from_the_language_files() -> None:

@@ -28,7 +28,8 @@ _ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
 
 def problems(kinds: Iterable[FollowUpKind]) -> list[str]:
-    """Everything wrong with a list of kinds; empty when every kind is complete in every language."""
+    """Everything wrong with `kinds` as the whole registry; empty when every kind is complete in every language
+    and the language files carry strings only for these kinds."""
     found: list[str] = []
     seen: set[str] = set()
     for kind in kinds:
