@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.followups.registry import action_pattern
 from handlers.payloads import ack_only, action_value, team_id, user_id, where_clicked
 
 if TYPE_CHECKING:  # listeners get the flows injected; only type checkers need to see the class
@@ -30,8 +29,7 @@ def register(app: App, flows: SlackFlows) -> None:
                     response_url=where["response_url"])
 
     def followup(body: dict[str, Any], client: WebClient) -> None:
-        kind = followup_actions.match(body["actions"][0]["action_id"])
-        flows.followup_clicked(client, kind=kind.group(1) if kind else "", trigger_id=body["trigger_id"],
+        flows.followup_clicked(client, action_id=body["actions"][0]["action_id"], trigger_id=body["trigger_id"],
                                persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
 
     def regenerate(body: dict[str, Any], client: WebClient) -> None:
@@ -55,8 +53,7 @@ def register(app: App, flows: SlackFlows) -> None:
     on("persona_open_modal", open_modal)
     on("persona_share", share)
     # One listener for every registered follow-up kind's button.
-    followup_actions = action_pattern()
-    on(followup_actions, followup)
+    on(flows.followup_actions, followup)
     on(re.compile(r"^persona_(regenerate|retry)$"), regenerate)
     on(re.compile(r"^persona_feedback_(up|down)$"), feedback)
     on("persona_export", export)

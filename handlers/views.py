@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.followups.registry import product_modal_pattern
 from handlers.payloads import ack_only, state_value, team_id, user_id
 
 if TYPE_CHECKING:  # listeners get the flows injected; only type checkers need to see the class
@@ -39,12 +38,10 @@ def register(app: App, flows: SlackFlows) -> None:
 
 
     def product_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        kind = product_modals.match(str(view.get("callback_id", "")))
-        flows.followup_from_modal(client, kind=kind.group(1) if kind else "", user_id=user_id(body),
+        flows.followup_from_modal(client, callback_id=str(view.get("callback_id", "")), user_id=user_id(body),
                                   product=state_value(view, "product_block", "product_input") or "",
                                   private_metadata=view.get("private_metadata", ""))
 
     app.view("persona_modal")(ack=ack_persona_modal, lazy=[persona_modal])
     # One listener for the product modal of every follow-up kind that asks for a product.
-    product_modals = product_modal_pattern()
-    app.view(product_modals)(ack=ack_only, lazy=[product_modal])
+    app.view(flows.product_modals)(ack=ack_only, lazy=[product_modal])

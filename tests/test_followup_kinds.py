@@ -128,9 +128,9 @@ def test_a_click_on_an_unknown_kind_gets_a_friendly_notice_and_a_log_line(
     flows = FollowUpFlows(Settings(_env_file=None), None, store, MustNotWrite())  # type: ignore[arg-type]
     client = RecordingClient()
     with caplog.at_level(logging.WARNING):
-        flows.followup_clicked(client, kind="no_such_kind", trigger_id="t", persona_id="p", user_id="U1",  # type: ignore[arg-type]
-                               where={"channel": "C1"})
-        flows.followup_from_modal(client, kind="", user_id="U1", product="Acme",  # type: ignore[arg-type]
+        flows.followup_clicked(client, action_id="persona_no_such_kind", trigger_id="t", persona_id="p",  # type: ignore[arg-type]
+                               user_id="U1", where={"channel": "C1"})
+        flows.followup_from_modal(client, callback_id="no_such_kind_modal", user_id="U1", product="Acme",  # type: ignore[arg-type]
                                   private_metadata='{"persona_id": "p", "where": {"channel": "C1"}}')
     assert [m["text"] for m in client.ephemeral] == [t("msg.unknown_followup", lang)] * 2
     assert [r.getMessage() for r in caplog.records].count("followup_unknown_kind") == 2

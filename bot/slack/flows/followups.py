@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from slack_sdk import WebClient
 
 from bot.followups import FollowUpKind, FollowUpReport, UnknownFollowUpKind, get_kind
+from bot.followups.registry import action_pattern, product_modal_pattern
 from bot.i18n import t
 from bot.rate_limit import RateLimited
 from bot.slack.blocks import card as cards
@@ -25,6 +27,10 @@ log = logging.getLogger(__name__)
 
 
 class FollowUpFlows(FlowsBase):
+    # What the listeners listen for: every kind's card button, and the product modal of kinds that ask for one.
+    followup_actions: re.Pattern[str] = action_pattern()
+    product_modals: re.Pattern[str] = product_modal_pattern()
+
     def _kind(self, client: WebClient, kind_id: str, user_id: str, where: dict[str, Any]) -> FollowUpKind | None:
         """The registered kind, or None after telling the user that this follow-up is not available."""
         try:
@@ -34,10 +40,10 @@ class FollowUpFlows(FlowsBase):
             self._notice(client, where, user_id, t("msg.unknown_followup", self.quick_lang(user_id)))
             return None
 
-    def followup_clicked(self, client: WebClient, *, kind: str, trigger_id: str, persona_id: str, user_id: str,
+    def followup_clicked(self, client: WebClient, *, action_id: str, trigger_id: str, persona_id: str, user_id: str,
                          where: dict[str, Any]) -> None:
         """A follow-up button: the product modal first when the kind asks for a product, else the answer."""
-        found = self._kind(client, kind, user_id, where)
+        found = self._kind(client, _kind_id(self.followup_actions, action_id), user_id, where)
         if found is None:
             return
         if found.asks_for_product:
@@ -90,8 +96,15 @@ class FollowUpFlows(FlowsBase):
         meta = json.dumps({"persona_id": persona_id, "where": where})
         self._open_modal(client, trigger_id, views.product_modal(kind, lang, private_metadata=meta), where, user_id)
 
-    def followup_from_modal(self, client: WebClient, *, kind: str, user_id: str, product: str,
+    def followup_from_modal(self, client: WebClient, *, callback_id: str, user_id: str, product: str,
                             private_metadata: str) -> None:
         meta = _load_json(private_metadata)
-        self.followup(client, kind=kind, persona_id=str(meta.get("persona_id", "")), user_id=user_id,
+        self.followup(client, kind=_kind_id(self.product_modals, callback_id),
+                      persona_id=str(meta.get("persona_id", "")), user_id=user_id,
                       where=dict(meta.get("where") or {}), product=product)
+
+
+def _kind_id(pattern: re.Pattern[str], slack_id: str) -> str:
+    """The kind id in an action or callback id; the whole id when it names no registered kind (for the log)."""
+    match = pattern.match(slack_id)
+    return match.group(1) if match else slack_id
