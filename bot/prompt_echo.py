@@ -23,8 +23,6 @@ TEMPLATES = (
     "persona_user.v1.txt",
     "json_repair.v1.txt",
     "followup_system.v1.txt",
-    "partnership.v1.txt",
-    "competitor.v1.txt",
 )
 # Words only our prompts use: the data delimiters and the setting names the user message carries.
 PRIVATE_WORDS = frozenset({"segment_data", "hashtag_zh_script", "needs_estimate", "demographics_estimate"})
@@ -39,8 +37,12 @@ def _words(text: str) -> list[str]:
 
 @cache
 def _template_runs() -> frozenset[tuple[str, ...]]:
+    # Imported here: the follow-up kinds' service uses this guard, so a module-level import would be circular.
+    from bot.followups.registry import kinds
+
     runs: set[tuple[str, ...]] = set()
-    for name in TEMPLATES:
+    # Every registered follow-up kind's template too, so a new kind is guarded without touching this file.
+    for name in (*TEMPLATES, *(kind.template for kind in kinds())):
         # Placeholders are filled with data, so a run never spans one.
         for piece in _PLACEHOLDER.split(load_template(name)):
             words = _words(piece)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.config import Lang
+from bot.languages import language
 from bot.models import PersonaDraft, WriterRequest
 from prompts import load_template
 
@@ -21,19 +21,6 @@ REPAIR_TEMPLATE = "json_repair.v1.txt"
 
 DATA_OPEN = "<segment_data>"
 DATA_CLOSE = "</segment_data>"
-
-LANGUAGE_NAMES: dict[Lang, str] = {
-    "en": "English (en)",
-    "zh-TW": "Traditional Chinese as written in Taiwan (zh-TW)",
-    "zh-CN": "Simplified Chinese as written in mainland China (zh-CN)",
-}
-# Chinese hashtags follow the card's script; English cards are read in Taiwan, hence Traditional.
-ZH_SCRIPTS: dict[Lang, str] = {
-    "en": "Traditional Chinese",
-    "zh-TW": "Traditional Chinese",
-    "zh-CN": "Simplified Chinese",
-}
-
 
 def data_json(value: Any) -> str:
     """JSON for text that goes inside the delimiters.
@@ -72,8 +59,8 @@ def render_segment_data(request: WriterRequest) -> str:
 def render_user_message(request: WriterRequest) -> str:
     # substitute() is a single pass: a `$name` inside user text is never expanded.
     return Template(load_template(USER_TEMPLATE)).substitute(
-        language=LANGUAGE_NAMES[request.lang],
-        zh_script=ZH_SCRIPTS[request.lang],
+        language=language(request.lang).model_name,
+        zh_script=language(request.lang).hashtag_zh_script,
         needs_estimate=json.dumps(request.needs_estimate),
         buckets=data_json(request.buckets),
         segment_data=render_segment_data(request),

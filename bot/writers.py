@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from bot.models import PersonaDraft, WriterRequest
 
@@ -22,3 +25,16 @@ class PersonaWriter(Protocol):
     kind: str  # "llm" | "offline"
 
     def write(self, request: WriterRequest) -> WriterResult: ...
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class JsonCompleter(Protocol):
+    """A writer that also answers free-form JSON requests (follow-ups); the LLM writer is one, offline is not."""
+
+    model_name: str
+
+    def complete_json(self, messages: Sequence[Mapping[str, str]], model: type[M]) -> tuple[M, object]:
+        """A `model` parsed from the reply to `messages`, and the token usage; raises `LLMError` when it cannot."""
+        ...

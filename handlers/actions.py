@@ -28,13 +28,9 @@ def register(app: App, flows: SlackFlows) -> None:
         flows.share(client, persona_id=action_value(body), user_id=user_id(body), channel=where["channel"],
                     response_url=where["response_url"], team_id=team_id(body))
 
-    def partnership(body: dict[str, Any], client: WebClient) -> None:
-        flows.followup(client, kind="partnership", persona_id=action_value(body), user_id=user_id(body),
-                       where=where_clicked(body))
-
-    def competitor(body: dict[str, Any], client: WebClient) -> None:
-        flows.open_competitor_modal(client, trigger_id=body["trigger_id"], persona_id=action_value(body),
-                                    user_id=user_id(body), where=where_clicked(body))
+    def followup(body: dict[str, Any], client: WebClient) -> None:
+        flows.followup_clicked(client, action_id=body["actions"][0]["action_id"], trigger_id=body["trigger_id"],
+                               persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
 
     def regenerate(body: dict[str, Any], client: WebClient) -> None:
         flows.regenerate(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
@@ -58,8 +54,8 @@ def register(app: App, flows: SlackFlows) -> None:
 
     on("persona_open_modal", open_modal)
     on("persona_share", share)
-    on("persona_partnership", partnership)
-    on("persona_competitor", competitor)
+    # One listener for every registered follow-up kind's button.
+    on(flows.followup_actions, followup)
     on(re.compile(r"^persona_(regenerate|retry)$"), regenerate)
     on(re.compile(r"^persona_feedback_(up|down)$"), feedback)
     on("persona_export", export)

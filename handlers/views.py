@@ -37,10 +37,11 @@ def register(app: App, flows: SlackFlows) -> None:
         )
 
 
-    def competitor_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        flows.competitor_from_modal(client, user_id=user_id(body),
-                                    product=state_value(view, "product_block", "product_input") or "",
-                                    private_metadata=view.get("private_metadata", ""))
+    def product_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        flows.followup_from_modal(client, callback_id=str(view.get("callback_id", "")), user_id=user_id(body),
+                                  product=state_value(view, "product_block", "product_input") or "",
+                                  private_metadata=view.get("private_metadata", ""))
 
     app.view("persona_modal")(ack=ack_persona_modal, lazy=[persona_modal])
-    app.view("competitor_modal")(ack=ack_only, lazy=[competitor_modal])
+    # One listener for the product modal of every follow-up kind that asks for a product.
+    app.view(flows.product_modals)(ack=ack_only, lazy=[product_modal])

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import LANGS, Lang
-from bot.i18n import normalize_lang
+from bot.languages import claimed_by
 from bot.store import PersonaStore
 
 log = logging.getLogger(__name__)
@@ -20,13 +20,9 @@ LOCALE_TTL_SECONDS = 3600.0
 
 
 def lang_from_locale(locale: str | None) -> Lang | None:
-    """zh-TW / zh-HK → zh-TW, other Chinese → zh-CN, English → en; any other locale says nothing."""
-    if not locale:
-        return None
-    tag = locale.replace("_", "-").lower()
-    if tag.startswith(("zh", "en")):
-        return normalize_lang(tag)
-    return None
+    """The language whose file claims the Slack locale (zh-TW / zh-HK → zh-TW, other Chinese → zh-CN, English →
+    en); any other locale says nothing."""
+    return claimed_by(locale)
 
 
 class UserLangs:

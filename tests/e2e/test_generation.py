@@ -181,18 +181,18 @@ def test_followups_are_cached_per_persona_kind_and_product(
     fresh_llm.enqueue(*[Reply.json({"summary": "S", "points": ["a"], "next_actions": ["b"]})] * 2)
     key = generator.followup_key(persona, "competitor", "Acme Shoes")
 
-    first = generator.followup(key, FollowUpReport, lambda: followups.competitors(persona, "Acme Shoes"))
+    first = generator.followup(key, FollowUpReport, lambda: followups.write("competitor", persona, "Acme Shoes"))
     again = replica(service, redis_server).followup(
         replica(service, redis_server).followup_key(persona, "competitor", "  acme shoes"),
         FollowUpReport,
-        lambda: followups.competitors(persona, "acme shoes"),
+        lambda: followups.write("competitor", persona, "acme shoes"),
     )
     assert fresh_llm.calls == 2  # the persona and one analysis
     assert first.writer == "llm" and first.cached is False
     assert again.cached is True and again.summary == first.summary == "S"
     other = generator.followup(
         generator.followup_key(persona, "competitor", "Other"), FollowUpReport,
-        lambda: followups.competitors(persona, "Other"),
+        lambda: followups.write("competitor", persona, "Other"),
     )
     assert fresh_llm.calls == 3 and other.cached is False
 

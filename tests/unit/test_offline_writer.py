@@ -12,6 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import LANGS
+from bot.followups.competitor import competitor_analysis
+from bot.followups.partnership import partnership_ideas
+from bot.lexicon import load_lexicon
 from bot.models import (
     PROFILE_FIELDS,
     Demographics,
@@ -20,14 +23,7 @@ from bot.models import (
     PersonaDraft,
     WriterRequest,
 )
-from bot.offline_writer import (
-    MAX_FIELD_CHARS,
-    OfflineWriter,
-    competitor_analysis,
-    compose_draft,
-    load_lexicon,
-    partnership_ideas,
-)
+from bot.offline_writer import MAX_FIELD_CHARS, OfflineWriter, compose_draft
 from bot.writers import PersonaWriter
 
 CATEGORIES = (

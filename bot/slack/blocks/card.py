@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.followups.registry import kinds as followup_kinds
 from bot.i18n import t
 from bot.models import PROFILE_FIELDS, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import escape, length, plain, single_line, truncate
@@ -275,8 +276,8 @@ def _footer(result: PersonaResult, cached_ago: str | None) -> list[str]:
 def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = False) -> list[Block]:
     # Buttons carry only the persona id: handlers load the persona from the store, never trust payload text.
     follow_ups = [
-        _button(t("btn.partnership", lang), "persona_partnership", persona_id, style="primary"),
-        _button(t("btn.competitor", lang), "persona_competitor", persona_id),
+        _button(kind.text("button", lang), kind.action_id, persona_id, style=kind.button_style)
+        for kind in followup_kinds()
     ]
     if ephemeral:
         follow_ups.append(_button(t("btn.share", lang), "persona_share", persona_id))

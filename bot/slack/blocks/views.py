@@ -7,16 +7,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.config import LANGS
+from bot.followups.registry import get_kind
 from bot.i18n import t
+from bot.languages import language
 from bot.models import SegmentInfo
 from bot.mrkdwn import escape, plain, single_line, truncate
 from bot.store import RECENT_PER_USER, RecentPersona
 
 if TYPE_CHECKING:
-    from bot.followups import FollowUpReport
+    from bot.followups import FollowUpKind, FollowUpReport
 
 Block = dict[str, Any]
-LANG_NAMES = {"en": "English", "zh-TW": "繁體中文", "zh-CN": "简体中文"}
 EXAMPLE_LIST = "小红书 0.92, Keep 0.85, 美团 0.8"
 
 
@@ -58,11 +59,11 @@ def help_message(lang: str, *, with_button: bool = True) -> dict[str, Any]:
 
 
 def _lang_options() -> list[dict[str, Any]]:
-    return [{"text": _plain(LANG_NAMES[code]), "value": code} for code in LANGS]
+    return [_lang_option(code) for code in LANGS]
 
 
 def _lang_option(code: str) -> dict[str, Any]:
-    return {"text": _plain(LANG_NAMES[code]), "value": code}
+    return {"text": _plain(language(code).display_name), "value": code}
 
 
 def persona_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
@@ -106,12 +107,13 @@ def persona_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
     }
 
 
-def competitor_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
+def product_modal(kind: FollowUpKind, lang: str, *, private_metadata: str) -> dict[str, Any]:
+    """Asks for the user's product before a follow-up kind that needs one; titled with the kind's button."""
     return {
         "type": "modal",
-        "callback_id": "competitor_modal",
+        "callback_id": kind.modal_callback_id,
         "private_metadata": private_metadata[:3000],
-        "title": _plain(t("btn.competitor", lang), 24),
+        "title": _plain(kind.text("button", lang), 24),
         "submit": _plain(t("modal.analyse", lang), 24),
         "close": _plain(t("modal.close", lang), 24),
         "blocks": [
@@ -159,7 +161,8 @@ def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
 
 
 def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:
-    heading = t(f"followup.{report.kind}", lang)
+    title = get_kind(report.kind).text("title", lang)
+    heading = title
     if report.product and single_line(report.product):
         heading += f" — {truncate(escape(single_line(report.product)), 300)}"
     blocks: list[Block] = [_section(f"*{heading}*")]
@@ -181,5 +184,5 @@ def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:
     if report.cached:
         footer.append(t("cached", lang, ago=""))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer), "verbatim": True}]})
-    fallback = f"{t(f'followup.{report.kind}', lang)}: {truncate(single_line(report.summary), 500)}"
+    fallback = f"{title}: {truncate(single_line(report.summary), 500)}"
     return {"text": truncate(escape(fallback), 3000), "blocks": blocks}

@@ -1,14 +1,21 @@
-"""Follow-ups on a card (partnership ideas, competitor analysis), answered in the card's thread."""
+"""Follow-ups on a card (every kind in `bot.followups.registry`), answered in the card's thread.
+
+No flow here names a kind: a click asks the kind's declaration whether to open the product modal first, and an
+id that is not registered (a button from an older version, a forged payload) gets a friendly notice and a log
+line, never some other kind's answer.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.followups import FollowUpReport
+from bot.followups import FollowUpKind, FollowUpReport, UnknownFollowUpKind, get_kind
+from bot.followups.registry import action_pattern, product_modal_pattern
 from bot.i18n import t
 from bot.rate_limit import RateLimited
 from bot.slack.blocks import card as cards
@@ -20,8 +27,36 @@ log = logging.getLogger(__name__)
 
 
 class FollowUpFlows(FlowsBase):
+    # What the listeners listen for: every kind's card button, and the product modal of kinds that ask for one.
+    followup_actions: re.Pattern[str] = action_pattern()
+    product_modals: re.Pattern[str] = product_modal_pattern()
+
+    def _kind(self, client: WebClient, kind_id: str, user_id: str, where: dict[str, Any]) -> FollowUpKind | None:
+        """The registered kind, or None after telling the user that this follow-up is not available."""
+        try:
+            return get_kind(kind_id)
+        except UnknownFollowUpKind:
+            log.warning("followup_unknown_kind", extra={"kind": kind_id[:64]})
+            self._notice(client, where, user_id, t("msg.unknown_followup", self.quick_lang(user_id)))
+            return None
+
+    def followup_clicked(self, client: WebClient, *, action_id: str, trigger_id: str, persona_id: str, user_id: str,
+                         where: dict[str, Any]) -> None:
+        """A follow-up button: the product modal first when the kind asks for a product, else the answer."""
+        found = self._kind(client, _kind_id(self.followup_actions, action_id), user_id, where)
+        if found is None:
+            return
+        if found.asks_for_product:
+            self.open_product_modal(client, kind=found, trigger_id=trigger_id, persona_id=persona_id,
+                                    user_id=user_id, where=where)
+        else:
+            self.followup(client, kind=found.id, persona_id=persona_id, user_id=user_id, where=where)
+
     def followup(self, client: WebClient, *, kind: str, persona_id: str, user_id: str, where: dict[str, Any],
                  product: str | None = None) -> None:
+        found = self._kind(client, kind, user_id, where)
+        if found is None:
+            return
         stored = self.stored(persona_id)
         if stored is None:
             self.expired(client, where, user_id)
@@ -31,7 +66,7 @@ class FollowUpFlows(FlowsBase):
         try:
             if not surface.ephemeral:
                 surface.show(cards.working_message(lang))
-            report = self._followup_report(kind, stored, product, user_id)
+            report = self._followup_report(found, stored, product, user_id)
             payload = views.followup_message(report, lang)
             if surface.ephemeral:
                 surface.add(payload)
@@ -43,24 +78,33 @@ class FollowUpFlows(FlowsBase):
             log.exception("followup_failed")
             self._safe_show(surface, cards.error_message(t("msg.unexpected", lang), lang))
 
-    def _followup_report(self, kind: str, stored: StoredPersona, product: str | None, user_id: str) -> FollowUpReport:
+    def _followup_report(self, kind: FollowUpKind, stored: StoredPersona, product: str | None,
+                         user_id: str) -> FollowUpReport:
+        # Only a kind that asks for a product is told one, so a stray one never splits the cache.
+        product = product if kind.asks_for_product else None
+
         def compute() -> FollowUpReport:
-            if kind == "partnership":
-                return self.followups.partnership(stored.result)
-            return self.followups.competitors(stored.result, product or "")
+            return self.followups.write(kind.id, stored.result, product)
 
         writes = self.service.writes
-        report = writes.followup(writes.followup_key(stored.result, kind, product), FollowUpReport, compute,
-                                 user_id=user_id, team_id=stored.request.team_id)
-        return report
+        return writes.followup(writes.followup_key(stored.result, kind.id, product), FollowUpReport, compute,
+                               user_id=user_id, team_id=stored.request.team_id)
 
-    def open_competitor_modal(self, client: WebClient, *, trigger_id: str, persona_id: str, user_id: str,
-                              where: dict[str, Any]) -> None:
+    def open_product_modal(self, client: WebClient, *, kind: FollowUpKind, trigger_id: str, persona_id: str,
+                           user_id: str, where: dict[str, Any]) -> None:
         lang = self.quick_lang(user_id)
         meta = json.dumps({"persona_id": persona_id, "where": where})
-        self._open_modal(client, trigger_id, views.competitor_modal(lang, private_metadata=meta), where, user_id)
+        self._open_modal(client, trigger_id, views.product_modal(kind, lang, private_metadata=meta), where, user_id)
 
-    def competitor_from_modal(self, client: WebClient, *, user_id: str, product: str, private_metadata: str) -> None:
+    def followup_from_modal(self, client: WebClient, *, callback_id: str, user_id: str, product: str,
+                            private_metadata: str) -> None:
         meta = _load_json(private_metadata)
-        self.followup(client, kind="competitor", persona_id=str(meta.get("persona_id", "")), user_id=user_id,
+        self.followup(client, kind=_kind_id(self.product_modals, callback_id),
+                      persona_id=str(meta.get("persona_id", "")), user_id=user_id,
                       where=dict(meta.get("where") or {}), product=product)
+
+
+def _kind_id(pattern: re.Pattern[str], slack_id: str) -> str:
+    """The kind id in an action or callback id; the whole id when it names no registered kind (for the log)."""
+    match = pattern.match(slack_id)
+    return match.group(1) if match else slack_id

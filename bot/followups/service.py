@@ -1,0 +1,121 @@
+"""Writes any registered follow-up kind for a persona: by the LLM when there is one, else (or when it fails) offline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cached_property
+from string import Template
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.config import Settings
+from bot.errors import LLMError
+from bot.followups.kind import FollowUpAsk
+from bot.followups.registry import get_kind
+from bot.languages import language
+from bot.models import CatalogApp, Grounding, PersonaResult, WrittenAnswer
+from bot.postprocess import clean_text, quoted_data
+from bot.prompt_echo import echoes_prompt
+from bot.warehouse import Warehouse
+from bot.writers import JsonCompleter
+from prompts import FOLLOWUP_PROMPT_VERSION, load_template
+
+log = logging.getLogger(__name__)
+
+MAX_PRODUCT_CHARS = 200
+SYSTEM_TEMPLATE = "followup_system.v1.txt"
+
+
+class FollowUpDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summary: str
+    points: list[str]
+    next_actions: list[str]
+
+
+class FollowUpReport(WrittenAnswer):
+    # A registered kind's id; checked where a kind comes in (the click, the modal), not on every cached copy.
+    kind: str
+    persona_id: str
+    summary: str
+    points: list[str] = Field(default_factory=list)
+    next_actions: list[str] = Field(default_factory=list)
+    model: str = "offline-writer"
+    prompt_version: str = FOLLOWUP_PROMPT_VERSION
+    product: str | None = None
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip(" -•*\t") for line in text.splitlines() if line.strip(" -•*\t")]
+
+
+class FollowUpService:
+    def __init__(self, settings: Settings, warehouse: Warehouse, llm: JsonCompleter | None = None):
+        self.settings = settings
+        self.warehouse = warehouse
+        # None writes every follow-up offline.
+        self.llm = llm
+
+    @cached_property
+    def _catalog(self) -> list[CatalogApp]:
+        # Every competitor analysis scans the catalog; one warehouse query per process is enough.
+        return self.warehouse.catalog()
+
+    def _read_catalog(self) -> Sequence[CatalogApp]:
+        return self._catalog
+
+    def write(self, kind_id: str, result: PersonaResult, product: str | None = None) -> FollowUpReport:
+        """The follow-up `kind_id` on `result`; raises `UnknownFollowUpKind` for an unregistered kind.
+
+        A kind that asks for a product gets it cleaned and cut (`?` when blank); any other kind ignores it.
+        """
+        kind = get_kind(kind_id)
+        product = (clean_text(product or "")[:MAX_PRODUCT_CHARS] or "?") if kind.asks_for_product else None
+        ask = FollowUpAsk(kind=kind, result=result, product=product, catalog=self._read_catalog)
+        offline = _lines(kind.compose_offline(ask))
+        base = FollowUpReport(
+            kind=kind.id, persona_id=result.id, summary=offline[0] if offline else "", points=offline[1:],
+            product=product,
+        )
+        if self.llm is None:
+            return base
+        return self._written_by_llm(self.llm, ask, kind.prompt(ask), base)
+
+    @staticmethod
+    def _written_by_llm(llm: JsonCompleter, ask: FollowUpAsk, prompt: str, base: FollowUpReport) -> FollowUpReport:
+        result, product = ask.result, ask.product
+        system = Template(load_template(SYSTEM_TEMPLATE)).substitute(language=language(ask.lang).model_name)
+        try:
+            draft, _usage = llm.complete_json(
+                [{"role": "system", "content": system}, {"role": "user", "content": prompt}], FollowUpDraft
+            )
+        except LLMError as exc:
+            return base.model_copy(update={"note": str(exc)})
+        except Exception:
+            log.exception("followup_writer_crashed")
+            return base.model_copy(update={"note": "The language model gave an unusable answer."})
+        # The model may quote the persona and the product, never its own instructions.
+        quoted = quoted_data(Grounding(segment=result.segment, apps=result.apps))
+        quoted += [*result.profile.model_dump().values(), *([product] if product else [])]
+        summary = clean_text(draft.summary)
+        points = [clean_text(p) for p in draft.points[:6] if p.strip()]
+        next_actions = [clean_text(a) for a in draft.next_actions[:4] if a.strip()]
+        echoing = {text for text in (summary, *points, *next_actions) if echoes_prompt(text, quoted)}
+        if echoing:
+            log.warning("followup_repaired",
+                        extra={"repairs": {"prompt_echo_texts": len(echoing)}, "kind": base.kind})
+            summary = base.summary if summary in echoing else summary
+            points = [p for p in points if p not in echoing]
+            next_actions = [a for a in next_actions if a not in echoing]
+        return FollowUpReport(
+            kind=base.kind,
+            persona_id=result.id,
+            summary=summary,
+            points=points,
+            next_actions=next_actions,
+            writer="llm",
+            model=llm.model_name,
+            product=product,
+        )
