@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.errors import LLMError
 from bot.models import CatalogApp, Grounding, PersonaResult, WriterRequest
 from bot.offline_writer import competitor_analysis, partnership_ideas
+from bot.output_checks import followup_checker
 from bot.postprocess import clean_text, quoted_data
 from bot.prompt_echo import echoes_prompt
 from bot.prompting import data_json
@@ -124,17 +125,17 @@ class FollowUpService:
         system = Template(load_template("followup_system.v1.txt")).substitute(
             language=LANGUAGE_NAMES.get(result.meta.lang, "English")
         )
+        # The model may quote the persona and the product, never its own instructions.
+        quoted = quoted_data(Grounding(segment=result.segment, apps=result.apps))
+        quoted += [*result.profile.model_dump().values(), *([product] if product else [])]
         try:
             draft, _usage = complete([{"role": "system", "content": system}, {"role": "user", "content": prompt}],
-                                     FollowUpDraft)
+                                     FollowUpDraft, check=followup_checker(result, quoted))
         except LLMError as exc:
             return base.model_copy(update={"note": str(exc)})
         except Exception:
             log.exception("followup_writer_crashed")
             return base.model_copy(update={"note": "The language model gave an unusable answer."})
-        # The model may quote the persona and the product, never its own instructions.
-        quoted = quoted_data(Grounding(segment=result.segment, apps=result.apps))
-        quoted += [*result.profile.model_dump().values(), *([product] if product else [])]
         summary = clean_text(draft.summary)
         points = [clean_text(p) for p in draft.points[:6] if p.strip()]
         next_actions = [clean_text(a) for a in draft.next_actions[:4] if a.strip()]

@@ -21,7 +21,7 @@ from bot.errors import LLMError
 from bot.llm_calls import ChatCaller, Deadline, fault_kind
 from bot.llm_compat import PROFILES, FormatMode, ProfileStore
 from bot.models import PersonaDraft, WriterRequest
-from bot.output_checks import Problem, check_persona, codes, describe
+from bot.output_checks import CheckFailed, Problem, check_persona, codes, describe
 from bot.prompting import (
     draft_json_schema,
     render_persona_messages,
@@ -260,6 +260,8 @@ class OpenAIWriter:
             return check(parsed)
         except InvalidReply:
             raise
+        except CheckFailed as exc:
+            raise InvalidReply.from_problems(exc.problems) from exc
         except ValueError as exc:
             raise InvalidReply(f"- {exc}") from exc
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.config import Lang
 from bot.figure_check import Figures, grounding_figures, unsupported_figures
-from bot.models import PROFILE_FIELDS, PersonaDraft, WriterRequest
+from bot.models import PROFILE_FIELDS, Grounding, PersonaDraft, PersonaResult, WriterRequest
 from bot.postprocess import quoted_data
 from bot.prompt_echo import echo_source
 
@@ -24,6 +25,7 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # A "meaningful" text has at least this many letters or ideographs; "x" or "OK" is not a persona field.
 _MIN_LETTERS = 2
+T = TypeVar("T")
 _LANG_NAMES: dict[str, str] = {"en": "English", "zh-TW": "Chinese (zh-TW)", "zh-CN": "Chinese (zh-CN)"}
 
 
@@ -36,6 +38,14 @@ class Problem:
 
     def __str__(self) -> str:
         return self.reason
+
+
+class CheckFailed(ValueError):
+    """Raised by a check passed to `complete_json`: the writer asks for one repair with these reasons."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        super().__init__(describe(problems))
+        self.problems = list(problems)
 
 
 def _strip_quoted(text: str, quoted: Iterable[str]) -> str:
@@ -138,6 +148,19 @@ def check_followup(
     texts += [(f"points[{i}]", p) for i, p in enumerate(points)]
     texts += [(f"next_actions[{i}]", a) for i, a in enumerate(actions)]
     return problems + text_problems(texts, lang, quoted, figures)
+
+
+def followup_checker(result: PersonaResult, quoted: Sequence[str]) -> Callable[[T], T]:
+    """The `check` for a follow-up about `result`: its language, and only the persona's figures."""
+    figures = grounding_figures(Grounding(segment=result.segment, apps=result.apps), result.demographics)
+
+    def check(draft: T) -> T:
+        problems = check_followup(draft, result.meta.lang, quoted, figures)
+        if problems:
+            raise CheckFailed(problems)
+        return draft
+
+    return check
 
 
 def describe(problems: Sequence[Problem]) -> str:
