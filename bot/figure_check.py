@@ -22,9 +22,12 @@ from bot.models import Demographics, Grounding
 # A number, optionally with thousands separators or a decimal part, then an optional percent sign (after NFKC
 # the full-width ％ is %). Lookarounds keep digits that are part of a word ("4K", "v2") out.
 _NUMBER = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<unit>\s*%|\s*percent\b|\s*per\s+cent\b)?",
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:(?P<unit>\s*%|\s*percent\b|\s*per\s+cent\b)|\s*(?P<scale>million\b|thousand\b|万|萬|亿|億))?",
     re.IGNORECASE,
 )
+# "1.2 million", "18.5万": counts written with a word for their size.
+_SCALES = {"million": 1e6, "thousand": 1e3, "万": 1e4, "萬": 1e4, "亿": 1e8, "億": 1e8}
 # Chinese "百分之四十" style figures are not parsed; Arabic digits are what models and the data use.
 _MIN_COUNT = 1000
 
@@ -110,8 +113,12 @@ def figures_in(text: str, quoted: Iterable[str] = ()) -> list[Figure]:
     normalized = _without(unicodedata.normalize("NFKC", text), quoted)
     found = []
     for match in _NUMBER.finditer(normalized):
-        number, unit = match.group("num"), match.group("unit")
+        number, unit, scale = match.group("num"), match.group("unit"), match.group("scale")
         value = float(number.replace(",", ""))
+        if scale is not None:
+            factor = _SCALES[scale.lower()]
+            found.append(Figure(match.group(0).strip(), value * factor, False, _tolerance(number) * factor))
+            continue
         is_percent = unit is not None
         if not is_percent and "." not in number and (value < _MIN_COUNT or _is_year(number)):
             continue
@@ -132,7 +139,7 @@ def _near(value: float, candidates: Iterable[float], tolerance: float) -> bool:
 def is_supported(figure: Figure, figures: Figures) -> bool:
     if figure.percent:
         return _near(figure.value, figures.percents, figure.tolerance)
-    if figure.value < _MIN_COUNT or figure.value != int(figure.value):
+    if figure.value < _MIN_COUNT:
         # A bare decimal: a score (0.92) or a percentage written without its sign (57.3).
         return _near(figure.value, figures.decimals, figure.tolerance) or _near(
             figure.value, figures.percents, figure.tolerance

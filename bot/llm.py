@@ -21,7 +21,7 @@ from bot.errors import LLMError
 from bot.llm_calls import ChatCaller, Deadline, fault_kind
 from bot.llm_compat import PROFILES, FormatMode, ProfileStore
 from bot.models import PersonaDraft, WriterRequest
-from bot.output_checks import CheckFailed, Problem, check_persona, codes, describe
+from bot.output_checks import CheckFailed, check_persona, codes, describe
 from bot.prompting import (
     draft_json_schema,
     render_persona_messages,
@@ -56,13 +56,15 @@ class InvalidReply(ValueError):
     `codes` name the failed checks for logs and the card's note ("schema" when the JSON itself is wrong).
     """
 
-    def __init__(self, message: str, codes: Sequence[str] = ("schema",)):
+    def __init__(self, message: str, codes: Sequence[str] = ("schema",), usable: Any = None):
         super().__init__(message)
         self.codes = list(codes)
+        # Set when the reply may still be used if the repair does no better (see output_checks.SOFT_CODES).
+        self.usable = usable
 
     @classmethod
-    def from_problems(cls, problems: Sequence[Problem]) -> InvalidReply:
-        return cls(describe(problems), codes(problems))
+    def from_failure(cls, failure: CheckFailed) -> InvalidReply:
+        return cls(describe(failure.problems), codes(failure.problems), failure.usable)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def check_draft(draft: PersonaDraft, request: WriterRequest) -> PersonaDraft:
     draft = _check_estimate(draft, request)
     problems = check_persona(draft, request)
     if problems:
-        raise InvalidReply.from_problems(problems)
+        raise InvalidReply.from_failure(CheckFailed(problems, usable=draft))
     return draft
 
 
@@ -216,6 +218,7 @@ class OpenAIWriter:
         try:
             return self._accept(reply, model, check), usage
         except InvalidReply as first:
+            fallback = first.usable
             log.warning(
                 "llm_reply_unusable",
                 extra={
@@ -236,6 +239,11 @@ class OpenAIWriter:
         try:
             accepted = self._accept(repaired, model, check)
         except InvalidReply as second:
+            usable = second.usable if second.usable is not None else fallback
+            if usable is not None:
+                # Only echoes are left: post-processing replaces the echoing fields, the rest is the model's.
+                log.warning("llm_reply_used_with_echoes", extra={"checks": second.codes, "model": self.model_name})
+                return usable, usage
             log.warning(
                 "llm_fault",
                 extra={
@@ -261,7 +269,7 @@ class OpenAIWriter:
         except InvalidReply:
             raise
         except CheckFailed as exc:
-            raise InvalidReply.from_problems(exc.problems) from exc
+            raise InvalidReply.from_failure(exc) from exc
         except ValueError as exc:
             raise InvalidReply(f"- {exc}") from exc
 

@@ -23,8 +23,8 @@ from bot.prompt_echo import echo_source
 # CJK ideographs (unified, extension A, compatibility) and the CJK punctuation block's letters are Chinese text.
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# A "meaningful" text has at least this many letters or ideographs; "x" or "OK" is not a persona field.
-_MIN_LETTERS = 2
+# A meaningful text has a letter or an ideograph in it: "][", "," and "…" have none.
+_MIN_LETTERS = 1
 T = TypeVar("T")
 _LANG_NAMES: dict[str, str] = {"en": "English", "zh-TW": "Chinese (zh-TW)", "zh-CN": "Chinese (zh-CN)"}
 
@@ -40,12 +40,22 @@ class Problem:
         return self.reason
 
 
-class CheckFailed(ValueError):
-    """Raised by a check passed to `complete_json`: the writer asks for one repair with these reasons."""
+# Echoes are worth a repair, but a reply whose only fault is an echo still has usable fields: post-processing
+# replaces the echoing ones with the offline writer's (personas) or drops them (follow-ups). Such a reply is kept
+# when the repair does no better, rather than losing every field for a few.
+SOFT_CODES = frozenset({"prompt_echo", "example_echo"})
 
-    def __init__(self, problems: Sequence[Problem]):
+
+class CheckFailed(ValueError):
+    """Raised by a check passed to `complete_json`: the writer asks for one repair with these reasons.
+
+    `usable` is the checked object when every problem is soft (see `SOFT_CODES`), else None.
+    """
+
+    def __init__(self, problems: Sequence[Problem], usable: object = None):
         super().__init__(describe(problems))
         self.problems = list(problems)
+        self.usable = usable if all(p.code in SOFT_CODES for p in problems) else None
 
 
 def _strip_quoted(text: str, quoted: Iterable[str]) -> str:
@@ -157,7 +167,7 @@ def followup_checker(result: PersonaResult, quoted: Sequence[str]) -> Callable[[
     def check(draft: T) -> T:
         problems = check_followup(draft, result.meta.lang, quoted, figures)
         if problems:
-            raise CheckFailed(problems)
+            raise CheckFailed(problems, usable=draft)
         return draft
 
     return check
