@@ -38,8 +38,8 @@ NEXT_MODE: dict[FormatMode, FormatMode | None] = {
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "response format")
 # llama-cpp-python validates response_format.type itself and answers anything else with this (HTTP 500).
 _LLAMACPP_FORMAT_REFUSAL = re.compile(r"'text' or 'json_object'")
-# `owned_by` in /v1/models answers: llama.cpp's server says "llamacpp", vLLM "vllm", Ollama the model's
-# namespace ("library" for its own models), OpenAI "openai"/"system".
+# `owned_by` in /v1/models answers: llama.cpp's own server says "llamacpp", vLLM "vllm", Ollama the model's
+# namespace ("library" for its own models), OpenAI "openai"/"system" (llama-cpp-python: see server_from_models).
 _OWNERS: dict[str, ServerKind] = {
     "llamacpp": "llamacpp",
     "vllm": "vllm",
@@ -60,9 +60,8 @@ def model_basename(model: str) -> str:
 
 
 def is_reasoning_model(model: str) -> bool:
-    """OpenAI reasoning families: o1, o3, o4-mini…, gpt-5 (but not the gpt-5 chat models, which behave as chat)."""
-    name = model_basename(model)
-    return bool(re.match(r"^(o\d+($|-)|gpt-5)", name)) and "chat" not in name
+    """OpenAI reasoning families: o1, o3, o4-mini…, and the gpt-5 family (its chat models too refuse temperature)."""
+    return bool(re.match(r"^(o\d+($|-)|gpt-5)", model_basename(model)))
 
 
 def takes_reasoning_effort(model: str) -> bool:
@@ -73,10 +72,15 @@ def takes_reasoning_effort(model: str) -> bool:
 def server_from_models(answer: Mapping[str, Any]) -> ServerKind:
     """The server kind from a /v1/models answer, by the `owned_by` of its models."""
     for entry in answer.get("data") or []:
-        if isinstance(entry, Mapping):
-            kind = _OWNERS.get(str(entry.get("owned_by", "")).lower())
-            if kind is not None:
-                return kind
+        if not isinstance(entry, Mapping):
+            continue
+        owner = str(entry.get("owned_by", "")).lower()
+        # llama-cpp-python's server lists each model as owned by "me", with an empty "permissions" list.
+        if owner == "me" and entry.get("permissions") == []:
+            return "llamacpp"
+        kind = _OWNERS.get(owner)
+        if kind is not None:
+            return kind
     return "unknown"
 
 
