@@ -14,8 +14,9 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -30,6 +31,7 @@ from bot.service import PersonaService
 from bot.warehouse.duckdb import DuckDBWarehouse
 
 pytestmark = pytest.mark.llamacpp
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_PYTHON = ROOT / ".venv-llamacpp" / "bin" / "python"
@@ -104,7 +106,7 @@ def service(llamacpp_url: str, sample_warehouse_file: Path) -> Iterator[PersonaS
         OPENAI_BASE_URL=llamacpp_url,
         PERSONA_LLM_MODEL="smollm2",
         PERSONA_LLM_TIMEOUT=LLM_TIMEOUT,
-        PERSONA_LLM_MAX_TOKENS=700,
+        PERSONA_LLM_MAX_TOKENS=800,
         PERSONA_DUCKDB_PATH=sample_warehouse_file,
     )
     warehouse = DuckDBWarehouse.open(sample_warehouse_file)
@@ -113,42 +115,85 @@ def service(llamacpp_url: str, sample_warehouse_file: Path) -> Iterator[PersonaS
     PROFILES.clear()
 
 
-def _assert_model_or_named_check(writer: str, note: str | None, caplog: pytest.LogCaptureFixture) -> None:
+class _Records(logging.Handler):
+    """The writer's log lines during one generation (module fixtures cannot use caplog)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _logged(generate: Callable[[], T]) -> tuple[T, list[logging.LogRecord]]:
+    logger = logging.getLogger("bot.llm")
+    handler, level = _Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        return generate(), handler.records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _assert_model_or_named_check(writer: str, note: str | None, records: list[logging.LogRecord]) -> None:
     if writer == "llm":
         assert note is None
         return
     # Not the model's: then a named check said why, never the transport or the JSON.
-    assert note is not None and note.startswith("The language model's answer was unusable (")
+    assert note is not None and note.startswith("The language model's answer was unusable ("), note
     assert any(words in note for words in CHECK_WORDS), note
-    faults = [r for r in caplog.records if r.getMessage() == "llm_fault"]
+    faults = [r for r in records if r.getMessage() == "llm_fault"]
     assert faults and all(r.fault == "unusable" and "schema" not in r.checks for r in faults)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh-TW"])
-def test_a_persona_from_the_real_server(service: PersonaService, lang: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.llm")
-    expected = service.prepare(service.ground_segment(service.find_segment("seg_001")), lang).demographics
-    result = service.persona(segment="seg_001", lang=lang)
+@pytest.fixture(scope="module")
+def english_persona(service: PersonaService) -> tuple[PersonaResult, list[logging.LogRecord]]:
+    # Shared by the persona and the follow-up tests: each persona costs the small model a minute or more on CPU.
+    # The first persona of the module is the one that learns the server.
+    PROFILES.clear()
+    return _logged(lambda: service.persona(segment="seg_001", lang="en"))
 
+
+def _check_persona(service: PersonaService, result: PersonaResult, lang: str,
+                   records: list[logging.LogRecord]) -> None:
+    grounding = service.ground_segment(service.find_segment("seg_001"))
+    expected = service.prepare(grounding, lang).demographics
     # PERSONA_LLM_SERVER=auto recognised llama-cpp-python and asked for its grammar-constrained JSON.
     assert service.writer.format_mode == "json_object_schema"
-    _assert_model_or_named_check(result.meta.writer, result.meta.note, caplog)
+    _assert_model_or_named_check(result.meta.writer, result.meta.note, records)
     if result.meta.writer == "llm":
-        quoted = quoted_data(service.ground_segment(service.find_segment("seg_001")))
         for text in result.profile.model_dump().values():
-            assert in_language(text, lang, quoted), text
+            assert in_language(text, lang, quoted_data(grounding)), text
     # The data's demographics stay on the card either way.
     assert result.demographics == expected and result.demographics.source == "data"
+    assert result.meta.lang == lang
     assert PersonaResult.model_validate_json(result.model_dump_json()) == result
 
 
-def test_a_follow_up_from_the_real_server(service: PersonaService, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.llm")
-    persona = service.persona(segment="seg_001", lang="en")
-    caplog.clear()
-    report = FollowUpService(service.settings, service.warehouse, service.writer).partnership(persona)
+def test_an_english_persona_from_the_real_server(
+    service: PersonaService, english_persona: tuple[PersonaResult, list[logging.LogRecord]]
+) -> None:
+    result, records = english_persona
+    _check_persona(service, result, "en", records)
+    learned = [r for r in records if r.getMessage() == "llm_server_recognised"]
+    assert [(r.server, r.how) for r in learned] == [("llamacpp", "models")]
+
+
+def test_a_chinese_persona_from_the_real_server(service: PersonaService) -> None:
+    result, records = _logged(lambda: service.persona(segment="seg_001", lang="zh-TW"))
+    _check_persona(service, result, "zh-TW", records)
+
+
+def test_a_follow_up_from_the_real_server(
+    service: PersonaService, english_persona: tuple[PersonaResult, list[logging.LogRecord]]
+) -> None:
+    writer = FollowUpService(service.settings, service.warehouse, service.writer)
+    report, records = _logged(lambda: writer.partnership(english_persona[0]))
     FollowUpReport.model_validate(report.model_dump())
-    _assert_model_or_named_check(report.writer, report.note, caplog)
+    _assert_model_or_named_check(report.writer, report.note, records)
     if report.writer == "llm":
         assert report.points and report.next_actions
     else:
