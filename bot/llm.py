@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from bot.config import Settings
 from bot.errors import LLMError
 from bot.llm_calls import ChatCaller, Deadline, fault_kind
-from bot.llm_compat import PROFILES, FormatMode, ProfileStore
+from bot.llm_compat import PROFILES, FormatMode, ProfileStore, grammar_schema
 from bot.models import PersonaDraft, WriterRequest
 from bot.output_checks import CheckFailed, check_persona, codes, describe
 from bot.prompting import (
@@ -277,8 +277,8 @@ class OpenAIWriter:
     def _formats(name: str, schema: dict[str, Any]) -> dict[FormatMode, dict[str, Any] | None]:
         return {
             "json_schema": {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}},
-            # llama.cpp turns the schema into a grammar: the reply cannot leave it.
-            "json_object_schema": {"type": "json_object", "schema": schema},
+            # llama.cpp turns the schema into a grammar: the reply cannot leave it, nor run past its bounds.
+            "json_object_schema": {"type": "json_object", "schema": grammar_schema(schema)},
             "json_object": {"type": "json_object"},
             "text": None,
         }

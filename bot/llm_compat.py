@@ -278,6 +278,32 @@ class ServerProfile:
             self.settle(recognised, "answer")
 
 
+# Bounds for llama.cpp's grammar: the prompt asks for fields of at most 300 characters and short lists, but a small
+# model can run on inside a string until the token limit cuts the JSON off. In the grammar, the bound holds.
+GRAMMAR_MAX_CHARS = 300
+GRAMMAR_MAX_ITEMS = 6
+
+
+def grammar_schema(schema: Any) -> Any:
+    """`schema` with every string and array bounded, for llama.cpp's grammar-constrained JSON.
+
+    Only there: OpenAI's strict json_schema does not take every bound, and a server that follows the schema
+    anyway is held to the prompt's limits by post-processing.
+    """
+    if isinstance(schema, list):
+        return [grammar_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: grammar_schema(value) for key, value in schema.items()}
+    kinds = bounded.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if "string" in kinds:
+        bounded.setdefault("maxLength", GRAMMAR_MAX_CHARS)
+    if "array" in kinds:
+        bounded.setdefault("maxItems", GRAMMAR_MAX_ITEMS)
+    return bounded
+
+
 def initial_mode(server: ServerKind) -> FormatMode:
     # vLLM and Ollama take the standard json_schema (vLLM and Ollama constrain decoding with it); llama.cpp's
     # reliable path is its own json_object with a schema.

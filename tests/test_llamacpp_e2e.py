@@ -39,7 +39,7 @@ VENV_PYTHON = ROOT / ".venv-llamacpp" / "bin" / "python"
 CHECK_WORDS = ("empty fields", "no ideas in it", "in the wrong language", "it repeated its instructions",
                "it copied the worked example", "figures not in the data")
 # Two cores shared with other tests: prompt processing of the few-shot prompt dominates.
-LLM_TIMEOUT = 240.0
+LLM_TIMEOUT = 400.0
 
 
 def _model_path() -> Path | None:
@@ -106,7 +106,7 @@ def service(llamacpp_url: str, sample_warehouse_file: Path) -> Iterator[PersonaS
         OPENAI_BASE_URL=llamacpp_url,
         PERSONA_LLM_MODEL="smollm2",
         PERSONA_LLM_TIMEOUT=LLM_TIMEOUT,
-        PERSONA_LLM_MAX_TOKENS=800,
+        PERSONA_LLM_MAX_TOKENS=1600,
         PERSONA_DUCKDB_PATH=sample_warehouse_file,
     )
     warehouse = DuckDBWarehouse.open(sample_warehouse_file)

@@ -89,9 +89,11 @@ def test_llamacpp_python_is_recognised_from_its_models_answer(
     service = service_for(server, LLAMACPP_PYTHON, sample_warehouse_file)
     assert_llm_card(service)
     assert models_probes(server) == 1 and formats(server) == ["json_object+schema"]
-    assert server.requests[0].body["response_format"]["schema"]["required"] == [
-        "profile", "hashtags", "citations", "demographics_estimate"
-    ]
+    schema = server.requests[0].body["response_format"]["schema"]
+    assert schema["required"] == ["profile", "hashtags", "citations", "demographics_estimate"]
+    # Bounded, so a small model cannot run on inside a string until the token limit cuts the JSON.
+    assert schema["$defs"]["Profile"]["properties"]["interests"]["maxLength"] == 300
+    assert schema["$defs"]["Hashtags"]["properties"]["zh"]["maxItems"] == 6
 
 
 def test_llamacpp_python_behind_a_proxy_steps_to_its_grammar_after_one_refusal(
