@@ -200,3 +200,40 @@ def test_vllm_and_ollama_take_the_standard_json_schema_in_one_call(
     assert server.calls == 1 and formats(server) == ["json_schema"]
     assert server.requests[0].body["response_format"]["json_schema"]["strict"] is True
     assert service.writer.server == kind
+
+
+# --- the rules, one answer at a time ----------------------------------------------------------------------------
+
+
+def test_a_422_naming_the_format_steps_down_at_once_without_retries(
+    server: FakeOpenAIServer, sample_warehouse_file: Path
+) -> None:
+    service = service_for(server, VLLM, sample_warehouse_file, PERSONA_LLM_MAX_RETRIES=2)
+    server.enqueue(Reply.error(422, "response_format: json_schema is not supported by this backend"))
+    assert_llm_card(service)
+    assert formats(server) == ["json_schema", "json_object"]
+
+
+def test_a_5xx_that_does_not_name_the_format_is_retried_not_learned(
+    server: FakeOpenAIServer, sample_warehouse_file: Path
+) -> None:
+    service = service_for(server, VLLM, sample_warehouse_file, PERSONA_LLM_MAX_RETRIES=1)
+    server.enqueue(Reply.error(503, "engine overloaded", type="server_error", headers={"retry-after-ms": "10"}))
+    assert_llm_card(service)
+    assert formats(server) == ["json_schema", "json_schema"]
+
+
+def test_a_refused_reasoning_effort_is_dropped_and_retried_once(
+    server: FakeOpenAIServer, sample_warehouse_file: Path
+) -> None:
+    # gpt-oss behind a server that does not pass reasoning_effort on.
+    recorded = replace(VLLM, model="openai/gpt-oss-20b")
+    service = service_for(server, recorded, sample_warehouse_file, PERSONA_LLM_REASONING_EFFORT="high")
+    server.enqueue(Reply.status_code(400, {"error": {
+        "message": "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+        "type": "invalid_request_error", "param": "reasoning_effort", "code": "unsupported_parameter"}}))
+    assert_llm_card(service)
+    assert server.calls == 2
+    assert server.requests[0].body["reasoning_effort"] == "high" and "reasoning_effort" not in server.requests[1].body
+    # gpt-oss keeps max_tokens and temperature: only the OpenAI reasoning families refuse those.
+    assert "max_tokens" in server.requests[1].body and "temperature" in server.requests[1].body
