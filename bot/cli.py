@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -216,6 +217,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(settings: Settings) -> None:
+    """The same PERSONA_LOG_FORMAT and PERSONA_LOG_LEVEL as serve; unset, a terminal gets warnings as text."""
+    from bot.logging_setup import configure_logging
+
+    chosen = settings.model_fields_set
+    configure_logging(
+        settings.log_format if "log_format" in chosen else "text",
+        settings.log_level if "log_level" in chosen else "WARNING",
+    )
+
+
+def _discard_stdout() -> None:
+    # Python flushes stdout again at exit and would report the broken pipe there; point it at nothing instead.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # A terminal that is not UTF-8 must not turn a Chinese persona into a crash.
     for stream in (sys.stdout, sys.stderr):
@@ -226,7 +244,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-        return int(args.func(args, settings))
+        _configure_logging(settings)
+        code = int(args.func(args, settings))
+        # Flushed here, not at exit, so that a reader that went away is noticed where it can be handled.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `persona-bot segments | head`: the reader has what it wanted; that is a success, and nothing to say.
+        _discard_stdout()
+        return 0
     except PersonaError as exc:
         print(f"persona-bot: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Lang = Literal["en", "zh-TW", "zh-CN"]
@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(2, validation_alias="PERSONA_LLM_MAX_RETRIES")
     llm_max_tokens: int = Field(1200, validation_alias="PERSONA_LLM_MAX_TOKENS")
     llm_temperature: float = Field(0.3, validation_alias="PERSONA_LLM_TEMPERATURE")
+    # Which kind of server OPENAI_BASE_URL is. `auto` recognises it from /v1/models and from its answers; naming
+    # it saves that probe and, for llamacpp, starts on its grammar-constrained JSON at once (docs/llm.md).
+    llm_server: Literal["auto", "openai", "llamacpp", "vllm", "ollama"] = Field(
+        "auto", validation_alias="PERSONA_LLM_SERVER"
+    )
+    # Sent as reasoning_effort to the models that take it (o-series, gpt-5, gpt-oss); unset sends nothing.
+    llm_reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = Field(
+        None, validation_alias="PERSONA_LLM_REASONING_EFFORT"
+    )
 
     # Below this share of confidence mass with audience data, the demographics are an AI estimate.
     min_coverage: float = Field(0.5, validation_alias="PERSONA_MIN_COVERAGE")
@@ -107,6 +116,14 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("llm_server", "llm_reasoning_effort", mode="before")
+    @classmethod
+    def _lower(cls, value: object, info: ValidationInfo) -> object:
+        # An empty value (PERSONA_LLM_REASONING_EFFORT=) means unset: the default.
+        if isinstance(value, str):
+            return value.strip().lower() or ("auto" if info.field_name == "llm_server" else None)
+        return value
 
     @property
     def llm_enabled(self) -> bool:

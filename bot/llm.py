@@ -1,20 +1,27 @@
-"""The persona writer backed by any OpenAI-compatible chat completions server."""
+"""The persona writer backed by any OpenAI-compatible chat completions server.
+
+One persona is one deadline (`PERSONA_LLM_TIMEOUT`): the call, any retry and the one repair all fit in it. What
+the server accepts is learned in `bot.llm_compat`, the calls are made in `bot.llm_calls`, and what comes back is
+checked in `bot.output_checks` before anyone sees it.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import openai
 from pydantic import BaseModel, ValidationError
 
 from bot.config import Settings
 from bot.errors import LLMError
+from bot.llm_calls import ChatCaller, Deadline, fault_kind
+from bot.llm_compat import PROFILES, FormatMode, ProfileStore, grammar_schema
 from bot.models import PersonaDraft, WriterRequest
+from bot.output_checks import CheckFailed, check_persona, codes, describe
 from bot.prompting import (
     draft_json_schema,
     render_persona_messages,
@@ -24,17 +31,11 @@ from bot.prompting import (
 from bot.writers import WriterResult
 from prompts import PERSONA_PROMPT_VERSION
 
+__all__ = ["InvalidReply", "OpenAIWriter", "Usage", "check_draft", "extract_json_text", "fault_kind", "parse_reply"]
+
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
-FormatMode = Literal["json_schema", "json_object", "text"]
-
-# Fallback order when a server rejects a response_format: strict schema, then plain JSON mode, then no format.
-_NEXT_MODE: dict[FormatMode, FormatMode | None] = {
-    "json_schema": "json_object",
-    "json_object": "text",
-    "text": None,
-}
 # A broken reply echoed back for repair is capped so that a runaway answer cannot double the prompt.
 _MAX_ECHO_CHARS = 8000
 _MAX_PROBLEMS = 8
@@ -50,7 +51,20 @@ class Usage:
 
 
 class InvalidReply(ValueError):
-    """A reply that is not the JSON asked for; its message goes back to the model for the repair."""
+    """A reply that is not the JSON asked for, or fails a check; its message goes back to the model for the repair.
+
+    `codes` name the failed checks for logs and the card's note ("schema" when the JSON itself is wrong).
+    """
+
+    def __init__(self, message: str, codes: Sequence[str] = ("schema",), usable: Any = None):
+        super().__init__(message)
+        self.codes = list(codes)
+        # Set when the reply may still be used if the repair does no better (see output_checks.SOFT_CODES).
+        self.usable = usable
+
+    @classmethod
+    def from_failure(cls, failure: CheckFailed) -> InvalidReply:
+        return cls(describe(failure.problems), codes(failure.problems), failure.usable)
 
 
 @dataclass(frozen=True)
@@ -98,7 +112,15 @@ def parse_reply(content: str, model: type[M], finish_reason: str | None = None) 
 
 
 def check_draft(draft: PersonaDraft, request: WriterRequest) -> PersonaDraft:
-    """Request-specific rules the schema alone cannot carry in JSON mode."""
+    """Request-specific rules the schema alone cannot carry in JSON mode, then the checks on the prose."""
+    draft = _check_estimate(draft, request)
+    problems = check_persona(draft, request)
+    if problems:
+        raise InvalidReply.from_failure(CheckFailed(problems, usable=draft))
+    return draft
+
+
+def _check_estimate(draft: PersonaDraft, request: WriterRequest) -> PersonaDraft:
     estimate = draft.demographics_estimate
     if not request.needs_estimate:
         # The data covers the figures: whatever the model guessed is discarded rather than shown.
@@ -115,86 +137,31 @@ def check_draft(draft: PersonaDraft, request: WriterRequest) -> PersonaDraft:
     return draft
 
 
-def fault_kind(exc: openai.OpenAIError) -> str:
-    """A short, stable name for what went wrong, for logs and dashboards."""
-    if isinstance(exc, openai.APITimeoutError):
-        return "timeout"
-    if isinstance(exc, openai.APIConnectionError):
-        return "connection"
-    if isinstance(exc, openai.RateLimitError):
-        return "rate_limited"
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return "auth"
-    if isinstance(exc, openai.NotFoundError):
-        return "not_found"
-    if isinstance(exc, openai.BadRequestError):
-        return "bad_request"
-    if isinstance(exc, openai.APIStatusError):
-        return "server_error" if exc.status_code >= 500 else "http_status"
-    return "unknown"
+# What a user reads in the card's note for each failed check.
+_CHECK_WORDS = {
+    "schema": "not the JSON asked for",
+    "empty_field": "empty fields",
+    "empty_list": "no ideas in it",
+    "wrong_language": "in the wrong language",
+    "prompt_echo": "it repeated its instructions",
+    "example_echo": "it copied the worked example",
+    "unsupported_figure": "figures not in the data",
+}
 
 
-def _friendly_error(exc: openai.OpenAIError, settings: Settings) -> LLMError:
-    status = getattr(exc, "status_code", None)
-    kind = fault_kind(exc)
-    # The exception's own message can quote the request or the key; only its type and status are logged.
-    log.warning(
-        "llm_fault",
-        extra={
-            "fault": kind,
-            "status": status,
-            "error": type(exc).__name__,
-            "llm_request_id": getattr(exc, "request_id", None),
-            "model": settings.llm_model,
-        },
-    )
-    messages = {
-        "timeout": f"The language model did not answer within {settings.llm_timeout:g} s.",
-        "connection": "Could not reach the language model server.",
-        "rate_limited": "The language model service is busy (rate limited). Try again in a minute.",
-        "auth": "The language model service rejected the configured API key.",
-        "not_found": f"The model {settings.llm_model!r} is not available on the language model server.",
-        "bad_request": "The language model server rejected the request.",
-        "server_error": f"The language model server failed (HTTP {status}).",
-        "http_status": f"The language model server failed (HTTP {status}).",
-    }
-    return LLMError(messages.get(kind, "The language model call failed."))
-
-
-def _error_answer_logger(model: str) -> Callable[[Any], None]:
-    """An HTTP response hook that logs every error answer, including the ones the SDK then retries."""
-
-    def log_error_answer(response: Any) -> None:
-        if response.status_code < 400:
-            return
-        retries = response.request.headers.get("x-stainless-retry-count", "0")
-        log.warning(
-            "llm_http_error",
-            extra={
-                "status": response.status_code,
-                "retry_after": response.headers.get("retry-after") or response.headers.get("retry-after-ms"),
-                "attempt": int(retries) + 1 if retries.isdigit() else None,
-                "model": model,
-            },
-        )
-
-    return log_error_answer
-
-
-def _mentions_format(exc: openai.APIStatusError) -> bool:
-    text = str(exc.message).lower()
-    if isinstance(exc.body, Mapping):
-        text += " " + json.dumps(exc.body, default=str).lower()
-    return any(word in text for word in ("response_format", "json_schema", "json_object", "response format"))
+def unusable_message(check_codes: Sequence[str]) -> str:
+    """The note for a reply that failed its checks twice; names the checks, never the text."""
+    words = "; ".join(_CHECK_WORDS.get(code, code) for code in check_codes) or "unusable"
+    return f"The language model's answer was unusable ({words}), even after a retry."
 
 
 class OpenAIWriter:
-    """One chat completion per persona; a second call only to repair an unusable reply."""
+    """One chat completion per persona; a second call only to repair an unusable reply, within one deadline."""
 
     kind = "llm"
     prompt_version = PERSONA_PROMPT_VERSION
 
-    def __init__(self, settings: Settings, client: openai.OpenAI | None = None):
+    def __init__(self, settings: Settings, client: openai.OpenAI | None = None, profiles: ProfileStore = PROFILES):
         self.settings = settings
         self.model_name = settings.llm_model
         if client is None:
@@ -204,20 +171,19 @@ class OpenAIWriter:
                 api_key=settings.openai_api_key.get_secret_value(),
                 base_url=settings.openai_base_url,
                 timeout=settings.llm_timeout,
-                max_retries=settings.llm_max_retries,
-                http_client=openai.DefaultHttpxClient(
-                    event_hooks={"response": [_error_answer_logger(settings.llm_model)]}
-                ),
+                max_retries=0,
             )
-        self._client = client
-        # Learned per instance: which response_format the server accepts. Shared by request threads.
-        self._lock = threading.Lock()
-        self._mode: FormatMode = "json_schema"
-        self._schema_confirmed = False
+        # What the server accepts is learned per (base URL, model) and shared by every writer in the process.
+        profile = profiles.get(str(client.base_url), settings.llm_model, settings.llm_server)
+        self._calls = ChatCaller(client, settings, profile)
 
     @property
     def format_mode(self) -> FormatMode:
-        return self._mode
+        return self._calls.profile.mode
+
+    @property
+    def server(self) -> str:
+        return self._calls.profile.server
 
     def write(self, request: WriterRequest) -> WriterResult:
         draft, usage = self.complete_json(
@@ -235,24 +201,29 @@ class OpenAIWriter:
         *,
         schema: dict[str, Any] | None = None,
         check: Callable[[M], M] | None = None,
+        deadline: Deadline | None = None,
     ) -> tuple[M, Usage]:
         """Ask for a JSON object matching `model`; one repair attempt if the reply is unusable.
 
         `check` may adjust the parsed object or raise `InvalidReply` (a `ValueError`) to trigger the repair.
-        Raises `LLMError` when the server fails or both replies are unusable.
+        Everything, the repair included, happens within `deadline` (a new one of PERSONA_LLM_TIMEOUT if none).
+        Raises `LLMError` when the server fails, time runs out or both replies are unusable.
         """
+        deadline = deadline or Deadline(self.settings.llm_timeout)
         conversation = [dict(message) for message in messages]
         if schema is None:
             schema = strict_json_schema(model)
-        reply = self._create(conversation, model.__name__, schema)
+        reply = self._create(conversation, model.__name__, schema, deadline)
         usage = reply.usage
         try:
             return self._accept(reply, model, check), usage
         except InvalidReply as first:
+            fallback = first.usable
             log.warning(
                 "llm_reply_unusable",
                 extra={
                     "attempt": 1,
+                    "checks": first.codes,
                     "problems": str(first).count("\n") + 1,
                     "finish_reason": reply.finish_reason,
                     "reply_chars": len(reply.content),
@@ -263,22 +234,28 @@ class OpenAIWriter:
                 {"role": "assistant", "content": reply.content[:_MAX_ECHO_CHARS] or "(empty reply)"},
                 {"role": "user", "content": render_repair_message(str(first))},
             ]
-        repaired = self._create(conversation, model.__name__, schema)
+        repaired = self._create(conversation, model.__name__, schema, deadline)
         usage += repaired.usage
         try:
             accepted = self._accept(repaired, model, check)
         except InvalidReply as second:
+            usable = second.usable if second.usable is not None else fallback
+            if usable is not None:
+                # Only echoes are left: post-processing replaces the echoing fields, the rest is the model's.
+                log.warning("llm_reply_used_with_echoes", extra={"checks": second.codes, "model": self.model_name})
+                return usable, usage
             log.warning(
                 "llm_fault",
                 extra={
                     "fault": "unusable",
+                    "checks": second.codes,
                     "attempt": 2,
                     "problems": str(second).count("\n") + 1,
                     "finish_reason": repaired.finish_reason,
                     "model": self.model_name,
                 },
             )
-            raise LLMError("The language model returned an unusable answer, even after a retry.") from second
+            raise LLMError(unusable_message(second.codes)) from second
         log.warning("llm_reply_repaired", extra={"attempt": 2, "model": self.model_name})
         return accepted, usage
 
@@ -291,54 +268,25 @@ class OpenAIWriter:
             return check(parsed)
         except InvalidReply:
             raise
+        except CheckFailed as exc:
+            raise InvalidReply.from_failure(exc) from exc
         except ValueError as exc:
             raise InvalidReply(f"- {exc}") from exc
 
-    def _response_format(self, mode: FormatMode, name: str, schema: dict[str, Any]) -> dict[str, Any] | None:
-        if mode == "json_schema":
-            return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
-        if mode == "json_object":
-            return {"type": "json_object"}
-        return None
+    @staticmethod
+    def _formats(name: str, schema: dict[str, Any]) -> dict[FormatMode, dict[str, Any] | None]:
+        return {
+            "json_schema": {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}},
+            # llama.cpp turns the schema into a grammar: the reply cannot leave it, nor run past its bounds.
+            "json_object_schema": {"type": "json_object", "schema": grammar_schema(schema)},
+            "json_object": {"type": "json_object"},
+            "text": None,
+        }
 
-    def _format_rejected(self, exc: openai.BadRequestError, mode: FormatMode) -> bool:
-        if _mentions_format(exc):
-            return True
-        # Some servers answer an unsupported schema with a bare 400; until one structured call has worked,
-        # a 400 is taken to mean that.
-        return mode == "json_schema" and not self._schema_confirmed
-
-    def _downgrade(self, failed: FormatMode) -> None:
-        with self._lock:
-            following = _NEXT_MODE[failed]
-            if self._mode == failed and following is not None:
-                log.info("LLM server rejected response_format %s; using %s from now on", failed, following)
-                self._mode = following
-
-    def _create(self, messages: list[dict[str, str]], name: str, schema: dict[str, Any]) -> _Reply:
-        while True:
-            mode = self._mode
-            kwargs: dict[str, Any] = {
-                "model": self.settings.llm_model,
-                "messages": messages,
-                "temperature": self.settings.llm_temperature,
-                "max_tokens": self.settings.llm_max_tokens,
-            }
-            response_format = self._response_format(mode, name, schema)
-            if response_format is not None:
-                kwargs["response_format"] = response_format
-            try:
-                completion = self._client.chat.completions.create(**kwargs)
-            except openai.BadRequestError as exc:
-                if mode != "text" and self._format_rejected(exc, mode):
-                    self._downgrade(mode)
-                    continue
-                raise _friendly_error(exc, self.settings) from exc
-            except openai.OpenAIError as exc:
-                raise _friendly_error(exc, self.settings) from exc
-            if mode == "json_schema":
-                self._schema_confirmed = True
-            return self._reply(completion)
+    def _create(self, messages: list[dict[str, str]], name: str, schema: dict[str, Any], deadline: Deadline) -> _Reply:
+        request = {"model": self.settings.llm_model, "messages": messages}
+        done = self._calls.create(request, self._formats(name, schema), deadline)
+        return self._reply(done.completion)
 
     @staticmethod
     def _reply(completion: Any) -> _Reply:

