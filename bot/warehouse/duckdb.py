@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from bot.dataset import Dataset, read_dataset, sample_dataset_dir
+from bot.dataset import AudienceRow, Dataset, PopulationRow, SegmentAppRow, read_dataset, sample_dataset_dir
 from bot.errors import WarehouseError
 from bot.models import (
     Audience,
@@ -115,6 +115,44 @@ def _audience_from_rows(rows: Sequence[tuple[Any, ...]]) -> dict[str, Audience]:
     return out
 
 
+def _upgrade_v1_file(path: Path) -> None:
+    """Rewrite a warehouse file written before contract v2 (no markets, penetration or measured audiences) with the
+    v2 tables, keeping its content; a v2 file is left alone."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return  # the first query reports it, with the path
+    try:
+        columns = con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'apps' AND column_name = 'market'"
+        ).fetchone()
+        if columns is None or columns[0] > 0:
+            return
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            return con.execute(sql).fetchall()
+
+        dataset = Dataset(
+            apps=[
+                CatalogApp(app_id=i, name=n, category=c, aliases=list(al or []), reach=r)
+                for i, n, c, al, r in rows("SELECT app_id, name, category, aliases, reach FROM apps ORDER BY app_id")
+            ],
+            audience=[
+                AudienceRow(*r) for r in rows("SELECT app_id, dimension, bucket, share FROM app_audience ORDER BY ord")
+            ],
+            population=[
+                PopulationRow(*r) for r in rows("SELECT dimension, bucket, share FROM population ORDER BY ord")
+            ],
+            segments=[
+                SegmentInfo(id=i, name=n, description=d or "", size=z, aliases=list(al or []))
+                for i, n, d, z, al in rows("SELECT segment_id, name, description, size, aliases FROM segments")
+            ],
+            segment_apps=[SegmentAppRow(*r) for r in rows("SELECT segment_id, app_id, confidence FROM segment_apps")],
+        )
+    finally:
+        con.close()
+    write_duckdb_file(path, dataset)
+
+
 class DuckDBWarehouse(Warehouse):
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -127,6 +165,8 @@ class DuckDBWarehouse(Warehouse):
         if not path.exists():
             # First use: seed from the sample dataset shipped in the package.
             write_duckdb_file(path, read_dataset(sample_dataset_dir()))
+        else:
+            _upgrade_v1_file(path)
         return cls(path)
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
