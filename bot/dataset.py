@@ -186,27 +186,43 @@ def _check_sums(r: _Reader, sums: dict[tuple[str, ...], tuple[float, int]], what
             raise r.error(f"shares for {what} {label} sum to {total:.4f}, not 1", row=first_row, column="share")
 
 
-def _read_audience(path: Path, app_ids: set[str]) -> list[AudienceRow]:
-    r = _Reader(path, ("app_id", "dimension", "bucket", "share"))
-    rows: list[AudienceRow] = []
-    sums: dict[tuple[str, ...], tuple[float, int]] = {}
-    seen: set[tuple[str, str, str]] = set()
-    for row, v in r.rows():
-        app_id = r.text(row, v, "app_id")
-        if app_id not in app_ids:
-            raise r.error(f"app_id {app_id!r} is not in apps.csv", row=row, column="app_id")
+class _Distributions:
+    """Checks the (owner, dimension, bucket, share) rows of per-owner distributions: known dimension, no bucket twice,
+    shares summing to 1 per owner and dimension (checked by `check` once every row is read)."""
+
+    def __init__(self, r: _Reader, what: str):
+        self.r, self.what = r, what
+        self.sums: dict[tuple[str, ...], tuple[float, int]] = {}
+        self.seen: set[tuple[str, str, str]] = set()
+
+    def row(self, row: int, v: dict[str, str], owner: str) -> tuple[str, str, float]:
+        r = self.r
         dim = r.text(row, v, "dimension")
         if dim not in DIMENSION_NAMES:
             raise r.error(f"{dim!r} is not one of {', '.join(DIMENSION_NAMES)}", row=row, column="dimension")
         bucket = r.text(row, v, "bucket")
-        if (app_id, dim, bucket) in seen:
-            raise r.error(f"bucket {bucket!r} appears twice for {app_id} / {dim}", row=row, column="bucket")
-        seen.add((app_id, dim, bucket))
+        if (owner, dim, bucket) in self.seen:
+            raise r.error(f"bucket {bucket!r} appears twice for {owner} / {dim}", row=row, column="bucket")
+        self.seen.add((owner, dim, bucket))
         share = r.number(row, v, "share", 0.0, 1.0)
-        total, first = sums.get((app_id, dim), (0.0, row))
-        sums[(app_id, dim)] = (total + share, first)
-        rows.append(AudienceRow(app_id, dim, bucket, share))
-    _check_sums(r, sums, "app / dimension")
+        total, first = self.sums.get((owner, dim), (0.0, row))
+        self.sums[(owner, dim)] = (total + share, first)
+        return dim, bucket, share
+
+    def check(self) -> None:
+        _check_sums(self.r, self.sums, f"{self.what} / dimension")
+
+
+def _read_audience(path: Path, app_ids: set[str]) -> list[AudienceRow]:
+    r = _Reader(path, ("app_id", "dimension", "bucket", "share"))
+    rows: list[AudienceRow] = []
+    distributions = _Distributions(r, "app")
+    for row, v in r.rows():
+        app_id = r.text(row, v, "app_id")
+        if app_id not in app_ids:
+            raise r.error(f"app_id {app_id!r} is not in apps.csv", row=row, column="app_id")
+        rows.append(AudienceRow(app_id, *distributions.row(row, v, app_id)))
+    distributions.check()
     return rows
 
 
@@ -273,30 +289,20 @@ def _read_segment_apps(path: Path, segment_ids: set[str], app_ids: set[str]) -> 
 def _read_segment_audience(path: Path, segment_ids: set[str]) -> list[SegmentAudienceRow]:
     r = _Reader(path, ("segment_id", "dimension", "bucket", "share", "n"))
     rows: list[SegmentAudienceRow] = []
-    sums: dict[tuple[str, ...], tuple[float, int]] = {}
+    distributions = _Distributions(r, "segment")
     sizes: dict[tuple[str, str], int] = {}
-    seen: set[tuple[str, str, str]] = set()
     for row, v in r.rows():
         sid = r.text(row, v, "segment_id")
         if sid not in segment_ids:
             raise r.error(f"segment_id {sid!r} is not in segments.csv", row=row, column="segment_id")
-        dim = r.text(row, v, "dimension")
-        if dim not in DIMENSION_NAMES:
-            raise r.error(f"{dim!r} is not one of {', '.join(DIMENSION_NAMES)}", row=row, column="dimension")
-        bucket = r.text(row, v, "bucket")
-        if (sid, dim, bucket) in seen:
-            raise r.error(f"bucket {bucket!r} appears twice for {sid} / {dim}", row=row, column="bucket")
-        seen.add((sid, dim, bucket))
+        dim, bucket, share = distributions.row(row, v, sid)
         n = r.whole(row, v, "n")
         # n counts the people behind the whole distribution, so every bucket of it states the same n.
         if sizes.setdefault((sid, dim), n) != n:
             raise r.error(f"n is {n} here but {sizes[(sid, dim)]} on an earlier row of {sid} / {dim}", row=row,
                           column="n")
-        share = r.number(row, v, "share", 0.0, 1.0)
-        total, first = sums.get((sid, dim), (0.0, row))
-        sums[(sid, dim)] = (total + share, first)
         rows.append(SegmentAudienceRow(sid, dim, bucket, share, n))
-    _check_sums(r, sums, "segment / dimension")
+    distributions.check()
     return rows
 
 
