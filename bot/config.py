@@ -59,6 +59,9 @@ class Settings(BaseSettings):
 
     # Below this share of confidence mass with audience data, the demographics are an AI estimate.
     min_coverage: float = Field(0.5, validation_alias="PERSONA_MIN_COVERAGE")
+    # A segment's measured audience is shown only when it rests on at least this many people; below it the card
+    # shows the estimate pooled from the apps and says why.
+    min_sample: int = Field(100, ge=1, validation_alias="PERSONA_MIN_SAMPLE")
 
     # Pasted input is capped so a runaway paste cannot blow up prompts or cards.
     max_input_chars: int = Field(4000, validation_alias="PERSONA_MAX_INPUT_CHARS")

@@ -16,7 +16,15 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.models import DIMENSIONS, Demographics, Grounding, Source
+from bot.models import (
+    DIMENSIONS,
+    Demographics,
+    Distribution,
+    Grounding,
+    MeasuredAudience,
+    PooledEstimate,
+    Source,
+)
 
 # Pairwise redundancy between the apps of one segment. Chosen on synthetic populations only (see
 # scripts/eval_demographics.py --simulate and docs/demographics.md), never on the survey used to check it.
@@ -231,3 +239,56 @@ def pool_demographics(grounding: Grounding, *, min_coverage: float, redundancy: 
         source=coverage_source(coverage, min_coverage),
         coverage=coverage,
     )
+
+
+# --- measured beats modelled ---------------------------------------------------------------------------------------
+
+# Pooled figures further than this from a segment's measured audience (total-variation distance in points, per
+# dimension; for gender, the difference in the female share) are flagged in the logs.
+DISAGREEMENT_POINTS = 15.0
+
+
+def distance_points(a: Distribution, b: Distribution) -> float:
+    """Total-variation distance between two percent distributions, in points (0 = equal, 100 = disjoint)."""
+    return round(0.5 * sum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in {*a, *b}), 1)
+
+
+def with_measured(pooled: Demographics, measured: MeasuredAudience | None, *, min_sample: int) -> Demographics:
+    """The segment's measured audience when it can be shown, the pooled estimate kept beside it for comparison.
+
+    It is shown when it covers every dimension the pooled figures have and rests on at least `min_sample` people
+    (`n` is the smallest dimension's). Otherwise the pooled figures stay, with `n` and the reason, so the card can
+    say why the measurement is not shown. Without a measurement the pooled figures are returned unchanged.
+    """
+    if measured is None or not any(measured.shares.values()):
+        return pooled
+    dimensions = [d for d in DIMENSIONS if getattr(pooled, d)] or list(DIMENSIONS)
+    shown = {d: normalize_percent(measured.shares.get(d) or {}) for d in dimensions}
+    n = min((measured.n.get(d, 0) for d in dimensions if shown[d]), default=0)
+    if not all(shown.values()):
+        return pooled.model_copy(update={"n": n, "fallback_reason": "incomplete"})
+    if n < min_sample:
+        return pooled.model_copy(update={"n": n, "fallback_reason": "small_sample"})
+    if pooled.source == "measured":  # already decided: nothing to replace
+        return pooled
+    estimate = PooledEstimate(age=pooled.age, gender=pooled.gender, source=pooled.source, coverage=pooled.coverage)
+    return Demographics(
+        age=shown.get("age", {}),
+        gender=shown.get("gender", {}),
+        source="measured",
+        coverage=pooled.coverage,
+        n=n,
+        pooled=estimate,
+    )
+
+
+def disagreement(demographics: Demographics) -> dict[str, float]:
+    """Per dimension, how far the pooled estimate lies from the measured audience shown (points); {} otherwise."""
+    pooled = demographics.pooled
+    if demographics.source != "measured" or pooled is None:
+        return {}
+    return {
+        d: distance_points(getattr(demographics, d), getattr(pooled, d))
+        for d in DIMENSIONS
+        if getattr(demographics, d) and getattr(pooled, d)
+    }

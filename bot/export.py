@@ -9,7 +9,7 @@ import re
 from bot.i18n import bucket_label, t
 from bot.models import PROFILE_FIELDS, PersonaResult
 from bot.mrkdwn import plain, single_line
-from bot.text_render import title
+from bot.text_render import source_label, source_line, title
 
 # A spreadsheet runs a cell that starts with one of these as a formula; app names and written text come from users
 # and the LLM, so such cells are opened as text instead (OWASP's advice for CSV injection).
@@ -57,14 +57,18 @@ def persona_markdown(result: PersonaResult) -> str:
         lines += [f"## {t(dim, lang)}", "", "| | % |", "|---|---:|"]
         lines += [f"| {bucket_label(b, lang)} | {pct:.1f} |" for b, pct in dist.items()]
         lines.append("")
-    lines += [f"## {t('grounded_on', lang, n=len(result.apps))}", "", "| app | app_id | score | category |",
-              "|---|---|---:|---|"]
+    caveat = source_label(result.demographics, lang)
+    if caveat:
+        lines += [f"_{md(caveat)}_", ""]
+    lines += [f"## {t('grounded_on', lang, n=len(result.apps))}", "", "| app | app_id | score | category | index |",
+              "|---|---|---:|---|---:|"]
     lines += [
         f"| {_cell(a.name)} | {_cell(a.app_id or t('unmatched', lang))} "
-        f"| {'' if a.score is None else f'{a.score:.2f}'} | {_cell(a.category or '')} |"
+        f"| {'' if a.score is None else f'{a.score:.2f}'} | {_cell(a.category or '')} "
+        f"| {'' if a.index is None else f'{a.index:.0f}'} |"
         for a in result.apps
     ]
-    lines += ["", f"{t('source.' + result.source, lang)} · {t('coverage', lang, pct=round(result.coverage * 100))}"
+    lines += ["", f"{md(source_line(result.demographics, lang))}"
               f" · {result.meta.model} · {result.meta.prompt_version} · {result.meta.generated_at.isoformat()}", ""]
     return "\n".join(lines)
 
@@ -82,10 +86,19 @@ def persona_csv(result: PersonaResult) -> str:
     for dim in ("age", "gender"):
         for bucket, pct in getattr(result.demographics, dim).items():
             rows.append([dim, bucket, f"{pct:.1f}"])
+    pooled = result.demographics.pooled
+    for dim in ("age", "gender") if pooled else ():
+        for bucket, pct in getattr(pooled, dim).items():
+            rows.append([f"pooled_{dim}", bucket, f"{pct:.1f}"])
     for app in result.apps:
         rows.append(["app", app.name, "" if app.score is None else f"{app.score:.4g}"])
+    for app in result.apps:
+        if app.index is not None:
+            rows.append(["app_index", app.name, f"{app.index:.1f}"])
     rows.append(["meta", "source", result.source])
     rows.append(["meta", "coverage", f"{result.coverage:.3f}"])
+    if result.demographics.n is not None:
+        rows.append(["meta", "n", str(result.demographics.n)])
     rows.append(["meta", "model", result.meta.model])
     rows.append(["meta", "generated_at", result.meta.generated_at.isoformat()])
     out = io.StringIO()

@@ -21,7 +21,17 @@ PROFILE_FIELDS: tuple[str, ...] = (
     "interests",
     "lifestyle",
 )
-Source = Literal["data", "ai_estimate", "mixed"]
+# Where the age and gender figures come from: the segment's own measured audience, or pooled from its apps
+# (`data`, `mixed`, `ai_estimate` by how much of the input has audience data).
+Source = Literal["measured", "data", "ai_estimate", "mixed"]
+PooledSource = Literal["data", "ai_estimate", "mixed"]
+# Why a segment's measured audience is not shown: too few people behind it, or a dimension not measured.
+FallbackReason = Literal["small_sample", "incomplete"]
+
+
+def _lang_key(lang: str) -> str:
+    """'zh-TW' -> 'zh_tw', the suffix of the localized columns; anything else reads the English one."""
+    return lang.replace("-", "_").lower()
 
 
 class CatalogApp(BaseModel):
@@ -31,7 +41,22 @@ class CatalogApp(BaseModel):
     name: str
     category: str
     aliases: list[str] = Field(default_factory=list)
+    # Share (0–1) of the whole population that uses the app.
     reach: float | None = None
+    # Markets where the app is used ("TW", "CN", "HK", "global"), as the dataset gives them.
+    market: list[str] = Field(default_factory=list)
+
+
+class CategoryLabels(BaseModel):
+    """A category's display names; a missing translation falls back to English, then to the category key."""
+
+    category: str
+    label_en: str = ""
+    label_zh_tw: str = ""
+    label_zh_cn: str = ""
+
+    def label(self, lang: str) -> str:
+        return getattr(self, f"label_{_lang_key(lang)}", "") or self.label_en or self.category
 
 
 class ParsedApp(BaseModel):
@@ -48,6 +73,19 @@ class SegmentInfo(BaseModel):
     description: str = ""
     size: int | None = None
     aliases: list[str] = Field(default_factory=list)
+    # The market the segment lives in ("TW", "CN", "HK"); None for a segment across markets.
+    market: str | None = None
+    name_zh_tw: str = ""
+    name_zh_cn: str = ""
+    description_zh_tw: str = ""
+    description_zh_cn: str = ""
+
+    def localized_name(self, lang: str) -> str:
+        """The name in `lang` where the dataset has one, else the name as given."""
+        return getattr(self, f"name_{_lang_key(lang)}", "") or self.name
+
+    def localized_description(self, lang: str) -> str:
+        return getattr(self, f"description_{_lang_key(lang)}", "") or self.description
 
 
 class SegmentSummary(SegmentInfo):
@@ -60,6 +98,17 @@ class SegmentApp(BaseModel):
     app: CatalogApp
     confidence: float
     audience: Audience = Field(default_factory=dict)
+    # Share (0–1) of the segment that uses the app, where measured.
+    penetration: float | None = None
+    # The app's reach (0–1) in the segment's market: what "average" means for this segment's index.
+    market_reach: float | None = None
+
+
+class MeasuredAudience(BaseModel):
+    """A segment's own measured age and gender (shares 0–1), and on how many people each dimension rests."""
+
+    shares: Audience = Field(default_factory=dict)
+    n: dict[str, int] = Field(default_factory=dict)
 
 
 class GroundingApp(BaseModel):
@@ -72,6 +121,11 @@ class GroundingApp(BaseModel):
     # Normalized weight used for pooling: the score, or a rank-based weight when no score was given.
     weight: float = 0.0
     has_audience: bool = False
+    # Share (0–1) of the segment using the app, the app's reach in the segment's market, and their ratio × 100
+    # (100 = as often as the average person there). None where the data does not say.
+    penetration: float | None = None
+    reach: float | None = None
+    index: float | None = None
 
 
 class Grounding(BaseModel):
@@ -82,8 +136,21 @@ class Grounding(BaseModel):
     # app_id -> dimension -> bucket -> share (0–1)
     audience: dict[str, Audience] = Field(default_factory=dict)
     population: Audience = Field(default_factory=dict)
+    # The segment's own measured audience, when the warehouse has one.
+    measured: MeasuredAudience | None = None
+    # Display names of the apps' categories, by category key (only those the dataset labels).
+    categories: dict[str, CategoryLabels] = Field(default_factory=dict)
     # Input was longer than the caps and was cut; the card tells the user.
     truncated: bool = False
+
+
+class PooledEstimate(BaseModel):
+    """The figures pooled from the apps' audiences, kept beside a measured audience for comparison."""
+
+    age: Distribution = Field(default_factory=dict)
+    gender: Distribution = Field(default_factory=dict)
+    source: PooledSource = "data"
+    coverage: float = 0.0
 
 
 class Demographics(BaseModel):
@@ -94,6 +161,12 @@ class Demographics(BaseModel):
     source: Source = "data"
     # Share of the input's confidence mass that has audience data (0–1).
     coverage: float = 0.0
+    # People behind the segment's measured audience (the smallest dimension), whether it is shown or not.
+    n: int | None = None
+    # With a measured audience shown: the pooled estimate, for comparison.
+    pooled: PooledEstimate | None = None
+    # Why a measured audience exists but the figures are pooled instead.
+    fallback_reason: FallbackReason | None = None
 
 
 class Profile(BaseModel):

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot import segment_search
+from bot.app_index import app_index
 from bot.app_matching import AppMatcher
 from bot.config import Lang, Settings, get_settings
-from bot.demographics import pool_demographics
+from bot.demographics import DISAGREEMENT_POINTS, disagreement, pool_demographics, with_measured
 from bot.errors import EmptyAppList, LLMError, UnknownSegment
 from bot.models import (
     Audience,
     CatalogApp,
+    CategoryLabels,
     Demographics,
     Grounding,
     GroundingApp,
@@ -159,6 +161,10 @@ class PersonaService:
     def _categories(self) -> dict[str, str]:
         return {a.app_id: a.category for a in self.catalog}
 
+    @cached_property
+    def _category_labels(self) -> dict[str, CategoryLabels]:
+        return {c.category: c for c in self.warehouse.categories()}
+
     def ground_segment(self, segment: SegmentInfo) -> Grounding:
         rows = self.warehouse.segment_apps(segment.id)
         apps = [
@@ -169,11 +175,25 @@ class PersonaService:
                 category=r.app.category,
                 weight=r.confidence,
                 has_audience=bool(r.audience),
+                penetration=r.penetration,
+                reach=r.market_reach,
+                index=app_index(r.penetration, r.market_reach),
             )
             for r in rows
         ]
         audience = {r.app.app_id: r.audience for r in rows if r.audience}
-        return Grounding(segment=segment, apps=apps, audience=audience, population=self._population)
+        return Grounding(
+            segment=segment,
+            apps=apps,
+            audience=audience,
+            population=self._population,
+            measured=self.warehouse.segment_audience(segment.id),
+            categories=self._labels_of(apps),
+        )
+
+    def _labels_of(self, apps: list[GroundingApp]) -> dict[str, CategoryLabels]:
+        labels = self._category_labels
+        return {a.category: labels[a.category] for a in apps if a.category in labels}
 
     def ground_apps(self, text: str) -> Grounding:
         truncated = len(text) > self.settings.max_input_chars
@@ -198,13 +218,15 @@ class PersonaService:
             apps=apps,
             audience={k: v for k, v in audience.items() if v},
             population=self._population,
+            categories=self._labels_of(apps),
             truncated=truncated or outcome.truncated,
         )
 
     # --- generation -----------------------------------------------------------------------------------------
 
     def prepare(self, grounding: Grounding, lang: Lang | None = None) -> PreparedPersona:
-        demographics = pool_demographics(grounding, min_coverage=self.settings.min_coverage)
+        pooled = pool_demographics(grounding, min_coverage=self.settings.min_coverage)
+        demographics = self._measured_beats_modelled(grounding, pooled)
         buckets = {
             dim: list(grounding.population.get(dim) or getattr(demographics, dim) or DEFAULT_BUCKETS[dim])
             for dim in ("age", "gender")
@@ -217,6 +239,20 @@ class PersonaService:
             buckets=buckets,
         )
         return PreparedPersona(grounding=grounding, demographics=demographics, request=request)
+
+    def _measured_beats_modelled(self, grounding: Grounding, pooled: Demographics) -> Demographics:
+        """A segment's measured audience replaces the pooled figures when it rests on enough people; pooled figures
+        that disagree strongly with it are flagged for whoever tunes the pooling or checks the data."""
+        demographics = with_measured(pooled, grounding.measured, min_sample=self.settings.min_sample)
+        gaps = disagreement(demographics)
+        if any(gap > DISAGREEMENT_POINTS for gap in gaps.values()):
+            segment = grounding.segment
+            # INFO: the card is right (it shows the measurement); this is for whoever checks the pooling or the data.
+            log.info(
+                "pooled_disagrees_with_measured",
+                extra={"segment": segment.id if segment else None, "gap_points": gaps, "n": demographics.n},
+            )
+        return demographics
 
     def write(self, prepared: PreparedPersona) -> PersonaResult:
         fallback = self.offline.write(prepared.request)

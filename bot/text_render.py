@@ -11,6 +11,7 @@ import textwrap
 import unicodedata
 from datetime import UTC, datetime
 
+from bot.app_index import standouts, times_average
 from bot.i18n import bucket_label, t
 from bot.models import PROFILE_FIELDS, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import plain, single_line
@@ -74,17 +75,34 @@ def title(result: PersonaResult) -> str:
 
 
 def source_line(demographics: Demographics, lang: str) -> str:
+    if demographics.source == "measured":
+        return f"{t('source.measured', lang)} · {t('sample_size', lang, n=f'{demographics.n or 0:,}')}"
     pct = round(_finite(demographics.coverage) * 100)
     return f"{t(f'source.{demographics.source}', lang)} · {t('coverage', lang, pct=pct)}"
 
 
 def source_label(demographics: Demographics, lang: str) -> str | None:
-    """The caveat shown next to the figures when they are not (entirely) from audience data."""
+    """The caveat shown next to the figures when they are not (entirely) from data: why a segment's measured
+    audience is not shown, and how much of the estimate rests on the apps' audience data."""
+    caveats = []
+    if demographics.fallback_reason == "small_sample":
+        caveats.append(t("label.small_sample", lang, n=f"{demographics.n or 0:,}"))
+    elif demographics.fallback_reason == "incomplete":
+        caveats.append(t("label.incomplete", lang))
     if demographics.source == "ai_estimate":
-        return t("label.ai_estimate", lang)
-    if demographics.source == "mixed":
-        return t("label.mixed", lang, pct=round(_finite(demographics.coverage) * 100))
-    return None
+        caveats.append(t("label.ai_estimate", lang))
+    elif demographics.source == "mixed":
+        caveats.append(t("label.mixed", lang, pct=round(_finite(demographics.coverage) * 100)))
+    return " · ".join(caveats) or None
+
+
+def standout_lines(apps: list[GroundingApp], lang: str, *, name_limit: int = 80) -> list[str]:
+    """"Strava: 4.2× the average" for the apps the audience uses far more than average; plain text."""
+    return [
+        t("standouts.line", lang, app=(single_line(app.name) or "?")[:name_limit], ratio=times_average(app.index))
+        for app in standouts(apps)
+        if app.index is not None
+    ]
 
 
 def app_line(app: GroundingApp, lang: str, *, name_limit: int | None = None) -> str:
@@ -149,6 +167,12 @@ def render_text(result: PersonaResult) -> str:
     if label:
         out.append(f"({label})")
     out.append("")
+
+    standout = standout_lines(result.apps, lang)
+    if standout:
+        out.append(t("standouts.title", lang))
+        out.extend(f"  {line}" for line in standout)
+        out.append("")
 
     out.append(t("grounded_on", lang, n=len(result.apps)))
     out.extend(f"  {app_line(app, lang)}" for app in result.apps)

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from bot.models import Audience, CatalogApp, SegmentApp, SegmentInfo, SegmentSummary
+from bot.models import (
+    Audience,
+    CatalogApp,
+    CategoryLabels,
+    MeasuredAudience,
+    SegmentApp,
+    SegmentInfo,
+    SegmentSummary,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -23,7 +32,18 @@ class Warehouse(ABC):
 
     @abstractmethod
     def segment_apps(self, segment_id: str) -> list[SegmentApp]:
-        """A segment's apps, highest confidence first, with category and audience shares."""
+        """A segment's apps, highest confidence first, with category, audience shares, penetration and the app's
+        reach in the segment's market (from the reach per market; the overall reach for a segment without a
+        market)."""
+
+    @abstractmethod
+    def segment_audience(self, segment_id: str) -> MeasuredAudience | None:
+        """The segment's measured age and gender with n per dimension, buckets in the data's order; None when the
+        dataset has no measurement for it."""
+
+    @abstractmethod
+    def categories(self) -> list[CategoryLabels]:
+        """Display labels of the categories, ordered by category (empty when the dataset has none)."""
 
     @abstractmethod
     def catalog(self) -> list[CatalogApp]:
@@ -51,6 +71,17 @@ class Warehouse(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+
+def measured_from_rows(rows: Sequence[Sequence[Any]]) -> MeasuredAudience | None:
+    """(dimension, bucket, share, n) rows, buckets in order, as a measured audience; None without rows."""
+    if not rows:
+        return None
+    measured = MeasuredAudience()
+    for dimension, bucket, share, n in rows:
+        measured.shares.setdefault(dimension, {})[bucket] = float(share)
+        measured.n[dimension] = int(n)
+    return measured
 
 
 def open_warehouse(settings: Settings) -> Warehouse:

@@ -5,7 +5,7 @@ dataset as the job's default dataset, so user input only ever travels as a param
 names come from configuration and are validated before they appear in DDL or load scripts. Every job carries a
 bytes-billed ceiling and a server-side timeout; only transient errors are retried, within the same time budget.
 
-A load stages each table with a load job, checks the row counts, then swaps all five tables in one multi-statement
+A load stages each table with a load job, checks the row counts, then swaps all the tables in one multi-statement
 transaction: queries see either the old or the new content, never a mix (see docs/bigquery.md for what this does
 and does not guarantee).
 """
@@ -13,7 +13,6 @@ and does not guarantee).
 from __future__ import annotations
 
 import io
-import json
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -29,18 +28,29 @@ from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 
 from bot.errors import WarehouseError
-from bot.models import Audience, CatalogApp, SegmentApp, SegmentInfo, SegmentSummary
-from bot.warehouse.base import Warehouse
+from bot.models import (
+    Audience,
+    CatalogApp,
+    CategoryLabels,
+    MeasuredAudience,
+    SegmentApp,
+    SegmentInfo,
+    SegmentSummary,
+)
+from bot.warehouse.base import Warehouse, measured_from_rows
 from bot.warehouse.bigquery_errors import describe_error, one_line
+from bot.warehouse.bigquery_rows import app_from_row, dataset_rows, ndjson, segment_from_row
 from bot.warehouse.bigquery_sql import (
     AUDIENCE,
     CATALOG,
+    CATEGORIES,
     COLUMNS,
     GET_SEGMENT,
     LIST_SEGMENTS,
     POPULATION,
     QUERIES,
     SEGMENT_APPS,
+    SEGMENT_AUDIENCE,
     TABLES,
     qualified_dataset,
     schema_sql,
@@ -60,56 +70,6 @@ DEFAULT_TIMEOUT = 30.0
 MIN_LOAD_TIMEOUT = 300.0
 # Leftover staging tables from an interrupted load disappear by themselves after this.
 STAGING_EXPIRATION_HOURS = 24
-
-# --- rows ----------------------------------------------------------------------------------------------------------
-
-
-def _segment(row: Mapping[str, Any]) -> SegmentInfo:
-    return SegmentInfo(
-        id=row["segment_id"],
-        name=row["name"],
-        description=row["description"] or "",
-        size=row["size"],
-        aliases=list(row["aliases"] or []),
-    )
-
-
-def _app(row: Mapping[str, Any]) -> CatalogApp:
-    return CatalogApp(
-        app_id=row["app_id"], name=row["name"], category=row["category"], aliases=list(row["aliases"] or []),
-        reach=row["reach"],
-    )
-
-
-def _dataset_rows(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
-    """The dataset as rows per table; bucket order is the position in the file, as in the DuckDB warehouse."""
-    return {
-        "apps": [
-            {"app_id": a.app_id, "name": a.name, "category": a.category, "aliases": a.aliases, "reach": a.reach}
-            for a in dataset.apps
-        ],
-        "app_audience": [
-            {"app_id": r.app_id, "dimension": r.dimension, "bucket": r.bucket, "share": r.share, "ord": i}
-            for i, r in enumerate(dataset.audience)
-        ],
-        "population": [
-            {"dimension": r.dimension, "bucket": r.bucket, "share": r.share, "ord": i}
-            for i, r in enumerate(dataset.population)
-        ],
-        "segments": [
-            {"segment_id": s.id, "name": s.name, "description": s.description, "size": s.size, "aliases": s.aliases}
-            for s in dataset.segments
-        ],
-        "segment_apps": [
-            {"segment_id": r.segment_id, "app_id": r.app_id, "confidence": r.confidence}
-            for r in dataset.segment_apps
-        ],
-    }
-
-
-def _ndjson(rows: Sequence[Mapping[str, Any]]) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-
 
 # --- the warehouse -------------------------------------------------------------------------------------------------
 
@@ -236,14 +196,14 @@ class BigQueryWarehouse(Warehouse):
     def list_segments(self) -> list[SegmentSummary]:
         return [
             SegmentSummary(
-                **_segment(row).model_dump(), top_apps=list(row["top_apps"] or [])[:TOP_APPS_IN_SUMMARY]
+                **segment_from_row(row).model_dump(), top_apps=list(row["top_apps"] or [])[:TOP_APPS_IN_SUMMARY]
             )
             for row in self._rows("list_segments", LIST_SEGMENTS)
         ]
 
     def get_segment(self, segment_id: str) -> SegmentInfo | None:
         rows = self._rows("get_segment", GET_SEGMENT, segment_param(segment_id))
-        return _segment(rows[0]) if rows else None
+        return segment_from_row(rows[0]) if rows else None
 
     def segment_apps(self, segment_id: str) -> list[SegmentApp]:
         out: list[SegmentApp] = []
@@ -251,11 +211,29 @@ class BigQueryWarehouse(Warehouse):
             audience: Audience = {}
             for entry in row["audience"] or []:
                 audience.setdefault(entry["dimension"], {})[entry["bucket"]] = float(entry["share"])
-            out.append(SegmentApp(app=_app(row), confidence=float(row["confidence"]), audience=audience))
+            out.append(
+                SegmentApp(
+                    app=app_from_row(row), confidence=float(row["confidence"]), audience=audience,
+                    penetration=row["penetration"], market_reach=row["market_reach"],
+                )
+            )
         return out
 
+    def segment_audience(self, segment_id: str) -> MeasuredAudience | None:
+        rows = self._rows("segment_audience", SEGMENT_AUDIENCE, segment_param(segment_id))
+        return measured_from_rows([(r["dimension"], r["bucket"], r["share"], r["n"]) for r in rows])
+
+    def categories(self) -> list[CategoryLabels]:
+        return [
+            CategoryLabels(
+                category=row["category"], label_en=row["label_en"], label_zh_tw=row["label_zh_tw"] or "",
+                label_zh_cn=row["label_zh_cn"] or "",
+            )
+            for row in self._rows("categories", CATEGORIES)
+        ]
+
     def catalog(self) -> list[CatalogApp]:
-        return [_app(row) for row in self._rows("catalog", CATALOG)]
+        return [app_from_row(row) for row in self._rows("catalog", CATALOG)]
 
     def audience(self, app_ids: list[str]) -> dict[str, Audience]:
         if not app_ids:
@@ -310,7 +288,7 @@ class BigQueryWarehouse(Warehouse):
         live tables and copies the staged rows in. A failure at any step before the commit leaves the live tables
         as they were.
         """
-        rows = _dataset_rows(dataset)
+        rows = dataset_rows(dataset)
         suffix = uuid.uuid4().hex[:12]
         staging = {t: f"{t}__staging_{suffix}" for t in TABLES}
         with self._errors("load"):
@@ -342,7 +320,7 @@ class BigQueryWarehouse(Warehouse):
                 continue  # the staging table is already empty
             # No `size`: a resumable upload, which also streams large tables in chunks.
             jobs[table] = self._client.load_table_from_file(
-                io.BytesIO(_ndjson(table_rows)),
+                io.BytesIO(ndjson(table_rows)),
                 bigquery.TableReference(self._dataset_ref, staging[table]),
                 job_config=config,
                 location=self.location,

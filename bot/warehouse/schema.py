@@ -8,7 +8,8 @@ CREATE TABLE apps (
     name     VARCHAR NOT NULL,
     category VARCHAR NOT NULL,
     aliases  VARCHAR[] NOT NULL,
-    reach    DOUBLE
+    reach    DOUBLE,
+    market   VARCHAR[] NOT NULL
 );
 CREATE TABLE app_audience (
     app_id    VARCHAR NOT NULL,
@@ -28,12 +29,37 @@ CREATE TABLE segments (
     name        VARCHAR NOT NULL,
     description VARCHAR,
     size        BIGINT,
-    aliases     VARCHAR[] NOT NULL
+    aliases     VARCHAR[] NOT NULL,
+    market      VARCHAR,
+    name_zh_tw  VARCHAR NOT NULL,
+    name_zh_cn  VARCHAR NOT NULL,
+    description_zh_tw VARCHAR NOT NULL,
+    description_zh_cn VARCHAR NOT NULL
 );
 CREATE TABLE segment_apps (
+    segment_id  VARCHAR NOT NULL,
+    app_id      VARCHAR NOT NULL,
+    confidence  DOUBLE NOT NULL,
+    penetration DOUBLE
+);
+CREATE TABLE segment_audience (
     segment_id VARCHAR NOT NULL,
-    app_id     VARCHAR NOT NULL,
-    confidence DOUBLE NOT NULL
+    dimension  VARCHAR NOT NULL,
+    bucket     VARCHAR NOT NULL,
+    share      DOUBLE NOT NULL,
+    n          BIGINT NOT NULL,
+    ord        INTEGER NOT NULL
+);
+CREATE TABLE categories (
+    category    VARCHAR PRIMARY KEY,
+    label_en    VARCHAR NOT NULL,
+    label_zh_tw VARCHAR NOT NULL,
+    label_zh_cn VARCHAR NOT NULL
+);
+CREATE TABLE app_reach (
+    app_id VARCHAR NOT NULL,
+    market VARCHAR NOT NULL,
+    reach  DOUBLE NOT NULL
 );
 """
 

@@ -456,12 +456,14 @@ def test_competitor_analysis_of_an_ephemeral_card_comes_privately(bot: Harness) 
     card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="compe")
     click(bot, "persona_competitor", card, user=user, channel=channel, name="compe-click")
     opened = bot.standin.wait_for("views.open", lambda c: channel in _view(c.params).get("private_metadata", ""))
-    values = {"product_block": {"product_input": {"type": "plain_text_input", "value": "Keep"}}}
+    # Nike Run Club is on the sample's list for fitness enthusiasts in Taipei.
+    values = {"product_block": {"product_input": {"type": "plain_text_input", "value": "Nike Run Club"}}}
     assert bot.sender.view_submission(opened.response["view"], values, user_id=user).status == 200
     answer = wait_url(bot, "compe-click")
     assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
-    assert "Competitor analysis — Keep" in text_of(answer)
-    assert "Keep: on their list" in text_of(answer)  # the offline analysis finds the product among the apps
+    assert "Competitor analysis — Nike Run Club" in text_of(answer)
+    # The offline analysis finds the product among the apps.
+    assert "Nike Run Club: on their list" in text_of(answer)
 
 
 def test_a_follow_up_on_a_card_in_a_thread_stays_in_that_thread(bot: Harness) -> None:

@@ -1,5 +1,9 @@
 """One contract, every warehouse: DuckDB and BigQuery give the same answers from the same CSV files.
 
+Three datasets: the shipped sample, the hand-made contract v1 dataset (older datasets keep loading) and the same
+with every v2 column and file (markets, localized segments, penetration, measured audiences, labels, reach per
+market).
+
 Expected answers are computed here from the validated `Dataset` (what the contract in docs/dataset.md says), so
 each implementation is checked on its own, not only against the other. The BigQuery runs use the local emulator.
 """
@@ -12,14 +16,15 @@ from typing import Any
 import pytest
 
 from bot.dataset import Dataset, read_dataset, sample_dataset_dir
-from bot.models import Audience, SegmentApp, SegmentSummary
+from bot.models import Audience, CategoryLabels, MeasuredAudience, SegmentApp, SegmentSummary
 from bot.warehouse.base import Warehouse
 from bot.warehouse.duckdb import DuckDBWarehouse
 from tests.support.bq_emulator import bq_client, bq_endpoint, fresh_dataset  # noqa: F401
-from tests.support.dataset_factory import write_dataset
+from tests.support.dataset_factory import write_dataset, write_dataset_v2
 
 BACKENDS = ["duckdb", pytest.param("bigquery", marks=pytest.mark.bigquery)]
-DATASETS = ["sample", "handmade"]
+DATASETS = ["sample", "handmade", "handmade_v2"]
+WRITERS = {"handmade": write_dataset, "handmade_v2": write_dataset_v2}
 
 HOSTILE = [
     "'; DROP TABLE apps; --",
@@ -48,7 +53,7 @@ class Loaded:
 
     def dataset(self, name: str) -> Dataset:
         if name not in self.datasets:
-            directory = sample_dataset_dir() if name == "sample" else write_dataset(self.tmp.mktemp("csv"))
+            directory = sample_dataset_dir() if name == "sample" else WRITERS[name](self.tmp.mktemp("csv"))
             self.datasets[name] = read_dataset(directory)
         return self.datasets[name]
 
@@ -133,13 +138,40 @@ def expected_audience(ds: Dataset, app_ids: list[str]) -> dict[str, Audience]:
     return out
 
 
+def expected_market_reach(ds: Dataset, segment_id: str, app_id: str) -> float | None:
+    """The contract: the app's reach in the segment's market, or its overall reach for a segment without one."""
+    market = next(s.market for s in ds.segments if s.id == segment_id)
+    if market is None:
+        return next(a.reach for a in ds.apps if a.app_id == app_id)
+    return next((r.reach for r in ds.app_reach if r.app_id == app_id and r.market == market), None)
+
+
 def expected_segment_apps(ds: Dataset, segment_id: str) -> list[SegmentApp]:
     apps = {a.app_id: a for a in ds.apps}
     audience = expected_audience(ds, [r.app_id for r in _ranked(ds, segment_id)])
     return [
-        SegmentApp(app=apps[r.app_id], confidence=r.confidence, audience=audience.get(r.app_id, {}))
+        SegmentApp(
+            app=apps[r.app_id],
+            confidence=r.confidence,
+            audience=audience.get(r.app_id, {}),
+            penetration=r.penetration,
+            market_reach=expected_market_reach(ds, segment_id, r.app_id),
+        )
         for r in _ranked(ds, segment_id)
     ]
+
+
+def expected_segment_audience(ds: Dataset, segment_id: str) -> MeasuredAudience | None:
+    rows = [r for r in ds.segment_audience if r.segment_id == segment_id]
+    if not rows:
+        return None
+    out = MeasuredAudience()
+    for dim in sorted({r.dimension for r in rows}):
+        for r in rows:
+            if r.dimension == dim:
+                out.shares.setdefault(dim, {})[r.bucket] = r.share
+                out.n[dim] = r.n
+    return out
 
 
 def ordered(value: Any) -> Any:
@@ -181,6 +213,17 @@ def test_segment_apps(wh: Warehouse, dataset: Dataset) -> None:
     assert wh.segment_apps("no-such-segment") == []
 
 
+def test_segment_audience(wh: Warehouse, dataset: Dataset) -> None:
+    for segment in dataset.segments:
+        expected = expected_segment_audience(dataset, segment.id)
+        assert ordered(wh.segment_audience(segment.id)) == ordered(expected), segment.id
+    assert wh.segment_audience("no-such-segment") is None
+
+
+def test_categories(wh: Warehouse, dataset: Dataset) -> None:
+    assert wh.categories() == sorted(dataset.categories, key=lambda c: c.category)
+
+
 def test_catalog(wh: Warehouse, dataset: Dataset) -> None:
     assert wh.catalog() == sorted(dataset.apps, key=lambda a: a.app_id)
 
@@ -208,6 +251,7 @@ def test_hostile_strings_are_plain_values(wh: Warehouse, dataset: Dataset) -> No
     for text in HOSTILE:
         assert wh.get_segment(text) is None, text
         assert wh.segment_apps(text) == [], text
+        assert wh.segment_audience(text) is None, text
         assert wh.audience([text]) == {}, text
         assert list(wh.audience([text, known])) == [known], text
     assert (wh.list_segments(), wh.catalog(), wh.population()) == before
@@ -215,8 +259,8 @@ def test_hostile_strings_are_plain_values(wh: Warehouse, dataset: Dataset) -> No
 
 def test_handmade_numbers(wh: Warehouse, dataset_name: str) -> None:
     """Known literal answers, independent of the expectations computed above."""
-    if dataset_name != "handmade":
-        pytest.skip("literal numbers of the hand-made dataset")
+    if not dataset_name.startswith("handmade"):
+        pytest.skip("literal numbers of the hand-made datasets")
     apps = wh.segment_apps("s1")
     assert [(a.app.app_id, a.confidence) for a in apps] == [("keep", 0.9), ("xhs", 0.6), ("nodata", 0.3)]
     assert apps[0].app.category == "fitness"
@@ -229,6 +273,27 @@ def test_handmade_numbers(wh: Warehouse, dataset_name: str) -> None:
         ("s2", ["美团", "小红书"], 80000),
     ]
     assert wh.population()["gender"] == {"female": 0.5, "male": 0.5}
+    if dataset_name == "handmade":
+        # A v1 dataset: none of the v2 facts, and nothing made up in their place.
+        assert [(a.penetration, a.market_reach) for a in apps] == [(None, 0.2), (None, 0.4), (None, None)]
+        assert wh.segment_audience("s1") is None and wh.categories() == []
+        assert wh.get_segment("s1").market is None and apps[0].app.market == []
+        return
+    segment = wh.get_segment("s1")
+    assert (segment.market, segment.localized_name("zh-TW"), segment.localized_description("zh-CN")) == (
+        "CN", "健身族", "每周训练的人。"
+    )
+    assert wh.get_segment("s2").localized_name("zh-TW") == "Foodies"
+    # s1 is in CN: reach in CN; "nodata" has no CN reach. s2 has no market: the overall reach.
+    assert [(a.penetration, a.market_reach) for a in apps] == [(0.63, 0.15), (0.5, 0.4), (None, None)]
+    assert [(a.penetration, a.market_reach) for a in wh.segment_apps("s2")] == [(0.8, 0.5), (0.6, 0.4)]
+    assert apps[1].app.market == ["CN", "TW", "HK"]
+    measured = wh.segment_audience("s1")
+    assert measured is not None and measured.n == {"age": 1500, "gender": 1500}
+    assert list(measured.shares["age"].items()) == [("18-24", 0.25), ("25-34", 0.55), ("35+", 0.2)]
+    assert wh.categories()[0] == CategoryLabels(category="fitness", label_en="Fitness", label_zh_tw="健身",
+                                                label_zh_cn="健身")
+    assert wh.categories()[1].label("zh-TW") == "Food delivery"
 
 
 @pytest.mark.bigquery
@@ -243,6 +308,8 @@ def test_bigquery_and_duckdb_agree(
     assert ordered(bq.catalog()) == ordered(duck.catalog())
     assert ordered(bq.audience(ids)) == ordered(duck.audience(ids))
     assert ordered(bq.population()) == ordered(duck.population())
+    assert bq.categories() == duck.categories()
     for sid in _some_segments(dataset)[:4]:
         assert bq.get_segment(sid) == duck.get_segment(sid)
         assert ordered(bq.segment_apps(sid)) == ordered(duck.segment_apps(sid))
+        assert ordered(bq.segment_audience(sid)) == ordered(duck.segment_audience(sid))

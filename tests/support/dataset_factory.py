@@ -1,4 +1,8 @@
-"""A small hand-made dataset written as CSV files, for tests that need exact, known numbers."""
+"""Small hand-made datasets written as CSV files, for tests that need exact, known numbers.
+
+`FILES` is a contract v1 dataset (as datasets were before markets, penetration and measured audiences): it must
+keep loading. `V2_FILES` is the same dataset with every v2 column and file filled in.
+"""
 
 from __future__ import annotations
 
@@ -86,3 +90,69 @@ def audience_by_app(dataset: Dataset) -> dict[str, Audience]:
     for row in dataset.audience:
         out.setdefault(row.app_id, {}).setdefault(row.dimension, {})[row.bucket] = row.share
     return out
+
+
+# --- contract v2: markets, localized segments, penetration, measured audiences, category labels, reach per market
+
+APPS_V2 = [
+    [*APPS[0], "market"],
+    [*APPS[1], "CN"],
+    [*APPS[2], "CN|TW|HK"],
+    [*APPS[3], "CN"],
+    [*APPS[4], "global"],
+]
+SEGMENTS_V2 = [
+    [*SEGMENTS[0], "market", "name_zh_tw", "name_zh_cn", "description_zh_tw", "description_zh_cn"],
+    [*SEGMENTS[1], "CN", "健身族", "健身族", "每週訓練的人。", "每周训练的人。"],
+    # No market: its apps' index is measured against the whole population; no translations: English is shown.
+    [*SEGMENTS[2], "", "", "", "", ""],
+]
+SEGMENT_APPS_V2 = [
+    [*SEGMENT_APPS[0], "penetration"],
+    [*SEGMENT_APPS[1], "0.63"],
+    [*SEGMENT_APPS[2], "0.5"],
+    [*SEGMENT_APPS[3], ""],
+    [*SEGMENT_APPS[4], "0.8"],
+    [*SEGMENT_APPS[5], "0.6"],
+]
+SEGMENT_AUDIENCE = [
+    ["segment_id", "dimension", "bucket", "share", "n"],
+    ["s1", "age", "18-24", "0.25", "1500"],
+    ["s1", "age", "25-34", "0.55", "1500"],
+    ["s1", "age", "35+", "0.2", "1500"],
+    ["s1", "gender", "female", "0.4", "1500"],
+    ["s1", "gender", "male", "0.6", "1500"],
+    # Too few people to show.
+    ["s2", "age", "18-24", "0.5", "40"],
+    ["s2", "age", "25-34", "0.3", "40"],
+    ["s2", "age", "35+", "0.2", "40"],
+    ["s2", "gender", "female", "0.45", "40"],
+    ["s2", "gender", "male", "0.55", "40"],
+]
+CATEGORIES = [
+    ["category", "label_en", "label_zh_tw", "label_zh_cn"],
+    ["fitness", "Fitness", "健身", "健身"],
+    ["social", "Social", "社群", "社交"],
+    ["food_delivery", "Food delivery", "", ""],
+]
+APP_REACH = [
+    ["app_id", "market", "reach"],
+    ["keep", "CN", "0.15"],
+    ["xhs", "CN", "0.4"],
+    ["xhs", "TW", "0.1"],
+    ["meituan", "CN", "0.6"],
+]
+
+V2_FILES = {
+    **FILES,
+    "apps.csv": APPS_V2,
+    "segments.csv": SEGMENTS_V2,
+    "segment_apps.csv": SEGMENT_APPS_V2,
+    "segment_audience.csv": SEGMENT_AUDIENCE,
+    "categories.csv": CATEGORIES,
+    "app_reach.csv": APP_REACH,
+}
+
+
+def write_dataset_v2(directory: Path, overrides: dict[str, list[list[str]]] | None = None) -> Path:
+    return write_dataset(directory, {**V2_FILES, **(overrides or {})})

@@ -46,3 +46,35 @@ def test_two_readers_share_the_file(tmp_path: Path) -> None:
     b = DuckDBWarehouse.open(path)
     assert a.get_segment("seg_001") == b.get_segment("seg_001")
     assert a.get_segment("nope") is None
+
+
+V1_DDL = """
+CREATE TABLE apps (app_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, category VARCHAR NOT NULL,
+                   aliases VARCHAR[] NOT NULL, reach DOUBLE);
+CREATE TABLE app_audience (app_id VARCHAR, dimension VARCHAR, bucket VARCHAR, share DOUBLE, ord INTEGER);
+CREATE TABLE population (dimension VARCHAR, bucket VARCHAR, share DOUBLE, ord INTEGER);
+CREATE TABLE segments (segment_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, description VARCHAR, size BIGINT,
+                       aliases VARCHAR[] NOT NULL);
+CREATE TABLE segment_apps (segment_id VARCHAR, app_id VARCHAR, confidence DOUBLE);
+INSERT INTO apps VALUES ('keep', 'Keep', 'fitness', ['Keep健身'], 0.2);
+INSERT INTO app_audience VALUES ('keep', 'gender', 'female', 0.6, 0), ('keep', 'gender', 'male', 0.4, 1);
+INSERT INTO population VALUES ('gender', 'female', 0.5, 0), ('gender', 'male', 0.5, 1);
+INSERT INTO segments VALUES ('s1', 'Gym goers', 'People who train weekly.', 120000, ['健身族']);
+INSERT INTO segment_apps VALUES ('s1', 'keep', 0.9);
+"""
+
+
+def test_a_warehouse_file_from_before_contract_v2_is_upgraded_with_its_content(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(V1_DDL)
+    con.close()
+    wh = DuckDBWarehouse.open(path)
+    [app] = wh.segment_apps("s1")
+    assert (app.app.name, app.confidence, app.audience, app.penetration) == (
+        "Keep", 0.9, {"gender": {"female": 0.6, "male": 0.4}}, None
+    )
+    assert wh.get_segment("s1").aliases == ["健身族"] and wh.segment_audience("s1") is None
+    assert wh.population()["gender"] == {"female": 0.5, "male": 0.5} and wh.categories() == []

@@ -24,11 +24,15 @@ CATEGORIES = {
 AGE_BUCKETS = ["18-24", "25-34", "35-44", "45-54", "55+"]
 GENDER_BUCKETS = ["female", "male"]
 HEADERS = {
-    "apps.csv": ["app_id", "name", "category", "aliases", "reach"],
+    "apps.csv": ["app_id", "name", "category", "aliases", "reach", "market"],
     "app_audience.csv": ["app_id", "dimension", "bucket", "share"],
+    "app_reach.csv": ["app_id", "market", "reach"],
     "population.csv": ["dimension", "bucket", "share"],
-    "segments.csv": ["segment_id", "name", "description", "size", "aliases"],
-    "segment_apps.csv": ["segment_id", "app_id", "confidence"],
+    "segments.csv": ["segment_id", "name", "description", "size", "aliases", "market", "name_zh_tw", "name_zh_cn",
+                     "description_zh_tw", "description_zh_cn"],
+    "segment_apps.csv": ["segment_id", "app_id", "confidence", "penetration"],
+    "segment_audience.csv": ["segment_id", "dimension", "bucket", "share", "n"],
+    "categories.csv": ["category", "label_en", "label_zh_tw", "label_zh_cn"],
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -73,7 +77,7 @@ def test_headers(file: str) -> None:
 
 def test_catalog_size_and_categories() -> None:
     apps = rows("apps.csv")
-    assert len(apps) >= 200
+    assert len(apps) >= 300
     per_category = Counter(a["category"] for a in apps)
     assert set(per_category) == CATEGORIES
     assert min(per_category.values()) >= 3
@@ -125,10 +129,21 @@ def test_well_known_apps_use_their_home_market_names(app_id: str, name: str, exp
 def test_reach_is_plausible_and_sometimes_unknown() -> None:
     reaches = [a["reach"] for a in rows("apps.csv")]
     known = [float(r) for r in reaches if r]
-    assert all(0.005 <= r <= 0.95 for r in known)
+    assert all(0 < r <= 0.95 for r in known)
     assert 0 < reaches.count("") < len(reaches) / 5
-    by_id = apps_by_id()
-    assert float(by_id["line"]["reach"]) >= 0.85
+    in_market = {(r["app_id"], r["market"]): float(r["reach"]) for r in rows("app_reach.csv")}
+    assert in_market[("line", "TW")] >= 0.85 and ("line", "CN") not in in_market
+    assert in_market[("wechat", "CN")] >= 0.85 and in_market[("whatsapp", "HK")] >= 0.8
+    # Reach per market is published exactly where the overall reach is.
+    assert {a for a, _ in in_market} == {a["app_id"] for a in rows("apps.csv") if a["reach"]}
+
+
+def test_markets_and_category_labels() -> None:
+    markets = {m for a in rows("apps.csv") for m in aliases(a["market"])}
+    assert markets == {"TW", "CN", "HK", "global"}
+    labels = {r["category"]: r for r in rows("categories.csv")}
+    assert set(labels) == CATEGORIES
+    assert all(r["label_en"] and CJK.search(r["label_zh_tw"]) and CJK.search(r["label_zh_cn"]) for r in labels.values())
 
 
 def test_audience_shares_sum_to_exactly_one_per_app_and_dimension() -> None:
@@ -188,12 +203,16 @@ def test_audiences_carry_the_known_skews() -> None:
 
 def test_segments() -> None:
     segments = rows("segments.csv")
-    assert len(segments) >= 30
+    assert len(segments) >= 40
     assert [s["segment_id"] for s in segments] == [f"seg_{i:03d}" for i in range(1, len(segments) + 1)]
     labels: dict[str, str] = {}
     for s in segments:
-        assert 20_000 <= int(s["size"]) <= 3_000_000
+        assert 1_000 <= int(s["size"]) <= 500_000_000
         assert s["description"].endswith(".") and s["description"].count(". ") == 0
+        assert s["market"] in ("TW", "CN", "HK", "")
+        for column in ("name_zh_tw", "name_zh_cn", "description_zh_tw", "description_zh_cn"):
+            assert CJK.search(s[column]), (s["segment_id"], column)
+        assert s["description_zh_tw"].endswith("。") and s["description_zh_cn"].endswith("。")
         names = aliases(s["aliases"])
         assert any(CJK.search(a) for a in names), s["name"]
         assert any(a.isascii() for a in names), s["name"]
@@ -217,12 +236,14 @@ def test_segment_apps_exist_and_are_ranked() -> None:
         assert confidences == sorted(confidences, reverse=True), segment_id
 
 
-def test_a_niche_segment_mostly_lacks_audience_data() -> None:
+def test_a_niche_segment_lacks_data() -> None:
+    """One segment rests on too few people to show its measured audience, and several of its apps lack data."""
     with_data = set(audience())
+    sizes = {r["segment_id"]: int(r["n"]) for r in rows("segment_audience.csv")}
     niche = [
         segment_id
         for segment_id, apps in memberships().items()
-        if sum(app_id not in with_data for app_id, _ in apps) > len(apps) / 2
+        if sum(app_id not in with_data for app_id, _ in apps) >= 3 and sizes[segment_id] < 100
     ]
     assert niche
 

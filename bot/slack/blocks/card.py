@@ -20,7 +20,15 @@ from bot.i18n import t
 from bot.models import PROFILE_FIELDS, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import escape, length, plain, single_line, truncate
 from bot.slack.blocks import limits
-from bot.text_render import distribution_rows, format_score, format_time, source_label, source_line, title
+from bot.text_render import (
+    distribution_rows,
+    format_score,
+    format_time,
+    source_label,
+    source_line,
+    standout_lines,
+    title,
+)
 
 Block = dict[str, Any]
 
@@ -153,6 +161,14 @@ def _demographics_blocks(demographics: Demographics, lang: str) -> list[Block]:
     return blocks
 
 
+def _standouts_block(apps: Sequence[GroundingApp], lang: str) -> list[Block]:
+    """The apps this audience uses far more than average (by index), when the data has penetration and reach."""
+    lines = [escape(line) for line in standout_lines(list(apps), lang, name_limit=_APP_NAME_LIMIT)]
+    if not lines:
+        return []
+    return [_section("\n".join([f"*{t('standouts.title', lang)}*", *lines]), "persona_standouts")]
+
+
 def _app_line(app: GroundingApp, lang: str) -> str:
     line = f"{'●' if app.app_id else '○'} {truncate(escape(single_line(app.name)), _APP_NAME_LIMIT) or '?'}"
     category = truncate(escape(single_line(app.category or "")), _CATEGORY_LIMIT)
@@ -212,6 +228,7 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
         bottom.append(_section("\n".join([f"*{t('hashtags', lang)}*", *tag_lines]), "persona_hashtags"))
     bottom.append({"type": "divider", "block_id": "persona_divider_data"})
     bottom.extend(_demographics_blocks(result.demographics, lang))
+    bottom.extend(_standouts_block(result.apps, lang))
     bottom.append(_apps_block(result.apps, lang))
     bottom.append({"type": "divider", "block_id": "persona_divider_footer"})
     bottom.append(_context(_footer(result, cached_ago), "persona_footer"))
@@ -311,6 +328,7 @@ def progress_card(*, title: str | None, apps: list[GroundingApp], demographics: 
     if demographics is not None:
         blocks.append({"type": "divider", "block_id": "persona_divider_data"})
         blocks.extend(_demographics_blocks(demographics, lang))
+    blocks.extend(_standouts_block(apps, lang))
     blocks.append(_apps_block(apps, lang))
     return {"text": writing, "blocks": blocks}
 
