@@ -24,6 +24,18 @@ PROFILE_FIELDS: tuple[str, ...] = (
 Source = Literal["data", "ai_estimate", "mixed"]
 
 
+class ClosestSegment(BaseModel):
+    """A warehouse segment close to a pasted list, by weighted app overlap (see bot/nearest_segments.py)."""
+
+    id: str
+    name: str
+    # How many of the paste's catalog apps the segment lists, out of how many the paste has.
+    shared: int
+    of: int
+    # Cosine similarity of the two weight vectors over apps, 0–1.
+    similarity: float
+
+
 class CatalogApp(BaseModel):
     """An app as the warehouse knows it."""
 
@@ -40,6 +52,8 @@ class ParsedApp(BaseModel):
     name: str
     score: float | None = None
     app_id: str | None = None
+    # Other pasted names for the same catalog app ("小紅書" after "RED"), folded into this entry.
+    merged_from: list[str] = Field(default_factory=list)
 
 
 class SegmentInfo(BaseModel):
@@ -72,6 +86,8 @@ class GroundingApp(BaseModel):
     # Normalized weight used for pooling: the score, or a rank-based weight when no score was given.
     weight: float = 0.0
     has_audience: bool = False
+    # Other pasted names for the same app, merged into this one (the card says so).
+    merged_from: list[str] = Field(default_factory=list)
 
 
 class Grounding(BaseModel):
@@ -84,6 +100,8 @@ class Grounding(BaseModel):
     population: Audience = Field(default_factory=dict)
     # Input was longer than the caps and was cut; the card tells the user.
     truncated: bool = False
+    # For a pasted list: the warehouse segments that share most of its apps, closest first.
+    closest_segments: list[ClosestSegment] = Field(default_factory=list)
 
 
 class Demographics(BaseModel):
@@ -183,6 +201,8 @@ class PersonaResult(BaseModel):
     demographics: Demographics
     citations: Citations
     meta: Meta
+    # For a pasted list: the closest warehouse segments (empty for a segment's own persona).
+    closest_segments: list[ClosestSegment] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
