@@ -39,6 +39,9 @@ from bot.models import CatalogApp, ParsedApp
 MIN_FUZZY_LENGTH = 4
 FUZZY_THRESHOLD = 90.0
 SUGGEST_CUTOFF = 60.0
+# A "did you mean" next to an unknown app must be a near miss ("Instagarmmmx"), not any loose neighbour
+# ("TotallyNewApp" is not Tmall).
+DID_YOU_MEAN_CUTOFF = 75.0
 
 _DROPPED_CATEGORIES = frozenset({"So", "Sk"})
 _APP_SUFFIX = re.compile(r"(?P<base>.+?)(?:\s+|(?<=[^\x00-\x7f]))app", re.IGNORECASE)
@@ -148,7 +151,7 @@ class AppMatcher:
             )
         return resolved
 
-    def suggest(self, name: str, limit: int = 3) -> list[CatalogApp]:
+    def suggest(self, name: str, limit: int = 3, cutoff: float = SUGGEST_CUTOFF) -> list[CatalogApp]:
         """Closest catalog apps for a "did you mean", best first; looser than `match`."""
         key = normalize_name(name)
         if not key or limit <= 0:
@@ -158,7 +161,7 @@ class AppMatcher:
         if matched is not None:
             found.append(matched)
         candidates = process.extract(
-            key, self._keys, scorer=fuzz.WRatio, limit=len(self._keys), score_cutoff=SUGGEST_CUTOFF
+            key, self._keys, scorer=fuzz.WRatio, limit=len(self._keys), score_cutoff=cutoff
         )
         for _, _, index in candidates:
             if len(found) >= limit:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot import segment_search
-from bot.app_matching import MIN_FUZZY_LENGTH, AppMatcher, normalize_name
+from bot.app_matching import DID_YOU_MEAN_CUTOFF, MIN_FUZZY_LENGTH, AppMatcher, normalize_name
 from bot.config import Lang, Settings, get_settings
 from bot.demographics import pool_demographics
 from bot.errors import EmptyAppList, LLMError, NoKnownApps, ScoresOutOfRange, UnknownSegment
@@ -220,7 +220,8 @@ class PersonaService:
                 name: found[0].name
                 for name in unknown
                 # Short names have too many loose neighbours ("Bar" is not BabyCenter) to suggest one.
-                if len(normalize_name(name)) >= MIN_FUZZY_LENGTH and (found := self.matcher.suggest(name, limit=1))
+                if len(normalize_name(name)) >= MIN_FUZZY_LENGTH
+                and (found := self.matcher.suggest(name, limit=1, cutoff=DID_YOU_MEAN_CUTOFF))
             }
             raise NoKnownApps(unknown, suggestions)
         grounding.closest_segments = self._nearest_segments.closest(grounding.apps)
