@@ -290,7 +290,7 @@ def test_the_picker_opened_from_app_home_answers_in_the_dm(bot: Harness) -> None
     dm = "D" + user[1:]
     card = wait_call(bot, "chat.update", dm, is_card)
     assert card.ok
-    assert "3 pasted apps" in text_of(card.params)
+    assert "Pasted apps, closest to " in text_of(card.params) and "Grounded on 3 apps" in text_of(card.params)
 
 
 # --- mentions, DMs and the message shortcut ----------------------------------------------------------------------
@@ -323,7 +323,7 @@ def test_a_direct_message_is_answered_in_the_dm(bot: Harness) -> None:
     assert working.params.get("thread_ts") is None
     card = wait_call(bot, "chat.update", dm, is_card)
     assert card.params["ts"] == working.response["ts"]
-    assert "3 pasted apps" in text_of(card.params)
+    assert "Pasted apps, closest to " in text_of(card.params) and "Grounded on 3 apps" in text_of(card.params)
 
 
 def test_help_in_a_dm_has_no_modal_button(bot: Harness) -> None:
@@ -342,7 +342,7 @@ def test_the_message_shortcut_answers_in_that_messages_thread(bot: Harness) -> N
     assert working.params["thread_ts"] == message["ts"]
     card = wait_call(bot, "chat.update", channel, is_card)
     assert card.params["ts"] == working.response["ts"]
-    assert "3 pasted apps" in text_of(card.params)
+    assert "Pasted apps, closest to " in text_of(card.params) and "Grounded on 3 apps" in text_of(card.params)
 
 
 def test_the_message_shortcut_where_the_app_cannot_post_tells_the_user_privately(bot: Harness) -> None:
