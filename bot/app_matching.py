@@ -4,6 +4,11 @@ Names are compared by `normalize_name`: NFKC (full-/half-width), casefold, and w
 emoji removed, so "Booking.com", "booking com" and "ＢＯＯＫＩＮＧ.ＣＯＭ" are one key. Simplified and traditional
 script match because the catalog lists both forms as name/alias; there is deliberately no conversion table here.
 
+Common English names that a dataset may not list as aliases ("Little Red Book" for 小红书, "King of Glory" for
+王者荣耀) are data in `bot/data/app_english_names.csv`: each row names a catalog app by any of its names or
+aliases (`known_as`) and gives `|`-separated English names. They are added after every catalog name and alias, so
+they never shadow one, and a row whose `known_as` fits two catalog apps adds nothing.
+
 An exact key match wins. Failing that, a name written as "小红书App" / "Keep app" is tried without the suffix, and
 then a fuzzy fallback catches typos such as "Instagarm". The fallback is kept strict because a wrong match is
 worse than an unmatched app (which is kept and shown as such):
@@ -18,9 +23,13 @@ worse than an unmatched app (which is kept and shown as such):
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import re
 import unicodedata
 from collections.abc import Iterable
+from importlib import resources
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
@@ -30,6 +39,9 @@ from bot.models import CatalogApp, ParsedApp
 MIN_FUZZY_LENGTH = 4
 FUZZY_THRESHOLD = 90.0
 SUGGEST_CUTOFF = 60.0
+# A "did you mean" next to an unknown app must be a near miss ("Instagarmmmx"), not any loose neighbour
+# ("TotallyNewApp" is not Tmall).
+DID_YOU_MEAN_CUTOFF = 75.0
 
 _DROPPED_CATEGORIES = frozenset({"So", "Sk"})
 _APP_SUFFIX = re.compile(r"(?P<base>.+?)(?:\s+|(?<=[^\x00-\x7f]))app", re.IGNORECASE)
@@ -47,15 +59,43 @@ def normalize_name(text: str) -> str:
     return key or " ".join(folded.split())
 
 
+@functools.cache
+def english_names() -> dict[str, tuple[str, ...]]:
+    """`bot/data/app_english_names.csv` as name key of a catalog name or alias -> its common English names."""
+    text = resources.files("bot").joinpath("data/app_english_names.csv").read_text(encoding="utf-8")
+    table: dict[str, tuple[str, ...]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        names = tuple(name.strip() for name in row["english_names"].split("|") if name.strip())
+        table[normalize_name(row["known_as"])] = table.get(normalize_name(row["known_as"]), ()) + names
+    return table
+
+
+def _english_names(apps: list[CatalogApp]) -> list[tuple[str, CatalogApp]]:
+    """(English name, app) for each catalog app the English names table knows, by any of its names or aliases."""
+    owners: dict[str, dict[str, CatalogApp]] = {}
+    for app in apps:
+        for label in (app.name, *app.aliases):
+            owners.setdefault(normalize_name(label), {})[app.app_id] = app
+    table = english_names()
+    found: list[tuple[str, CatalogApp]] = []
+    for key, names in table.items():
+        apps_known_as = owners.get(key, {})
+        if len(apps_known_as) == 1:  # a label two apps share says nothing about which one is meant
+            app = next(iter(apps_known_as.values()))
+            found.extend((name, app) for name in names)
+    return found
+
+
 class AppMatcher:
     def __init__(self, catalog: Iterable[CatalogApp]):
         self._apps = list(catalog)
         self._exact: dict[str, CatalogApp] = {}
-        # Names go in before aliases so that an alias can never shadow another app's own name.
+        # Names go in before aliases, and aliases before the English names table, so that nothing can shadow
+        # another app's own name.
         names = [(app.name, app) for app in self._apps]
         aliases = [(alias, app) for app in self._apps for alias in app.aliases]
         keyed: list[tuple[str, CatalogApp]] = []
-        for text, app in [*names, *aliases]:
+        for text, app in [*names, *aliases, *_english_names(self._apps)]:
             key = normalize_name(text)
             if key and key not in self._exact:
                 self._exact[key] = app
@@ -86,21 +126,32 @@ class AppMatcher:
     def resolve(self, parsed: list[ParsedApp]) -> list[ParsedApp]:
         """Set `app_id` on each entry (None when unmatched). Names stay as given.
 
-        When two entries resolve to the same app ("小红书" and "RED"), only the first, higher-ranked one is kept,
-        so one app is never counted twice. Unmatched entries are always kept.
+        When two entries resolve to the same app ("RED" and "小紅書"), they are merged into the first, higher-ranked
+        one, which lists the other names in `merged_from` and keeps the higher of the scores given, so one app is
+        never counted twice and the user can see why an entry disappeared. Unmatched entries are always kept.
         """
         resolved: list[ParsedApp] = []
-        seen: set[str] = set()
+        by_app: dict[str, int] = {}
         for entry in parsed:
             app = self.match(entry.name)
-            if app is not None:
-                if app.app_id in seen:
-                    continue
-                seen.add(app.app_id)
-            resolved.append(entry.model_copy(update={"app_id": app.app_id if app else None}))
+            if app is None:
+                resolved.append(entry.model_copy(update={"app_id": None}))
+                continue
+            if app.app_id not in by_app:
+                by_app[app.app_id] = len(resolved)
+                resolved.append(entry.model_copy(update={"app_id": app.app_id}))
+                continue
+            kept = resolved[by_app[app.app_id]]
+            scores = [score for score in (kept.score, entry.score) if score is not None]
+            resolved[by_app[app.app_id]] = kept.model_copy(
+                update={
+                    "merged_from": [*kept.merged_from, entry.name, *entry.merged_from],
+                    "score": max(scores) if scores else None,
+                }
+            )
         return resolved
 
-    def suggest(self, name: str, limit: int = 3) -> list[CatalogApp]:
+    def suggest(self, name: str, limit: int = 3, cutoff: float = SUGGEST_CUTOFF) -> list[CatalogApp]:
         """Closest catalog apps for a "did you mean", best first; looser than `match`."""
         key = normalize_name(name)
         if not key or limit <= 0:
@@ -110,7 +161,7 @@ class AppMatcher:
         if matched is not None:
             found.append(matched)
         candidates = process.extract(
-            key, self._keys, scorer=fuzz.WRatio, limit=len(self._keys), score_cutoff=SUGGEST_CUTOFF
+            key, self._keys, scorer=fuzz.WRatio, limit=len(self._keys), score_cutoff=cutoff
         )
         for _, _, index in candidates:
             if len(found) >= limit:

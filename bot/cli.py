@@ -90,7 +90,9 @@ def cmd_parse_apps(args: argparse.Namespace, settings: Settings) -> int:
 
     text = _read_arg(args.text) if args.text is not None else sys.stdin.read()
     grounding = PersonaService.from_settings(settings).ground_apps(text)
-    _print_json([{"name": a.name, "score": a.score, "app_id": a.app_id} for a in grounding.apps])
+    # `merged_from` appears on an entry that other pasted names for the same app were merged into.
+    _print_json([{"name": a.name, "score": a.score, "app_id": a.app_id} | ({"merged_from": a.merged_from}
+                 if a.merged_from else {}) for a in grounding.apps])
     return 0
 
 

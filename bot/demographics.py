@@ -26,9 +26,10 @@ from bot.models import (
     Source,
 )
 
-# Pairwise redundancy between the apps of one segment. Chosen on synthetic populations only (see
-# scripts/eval_demographics.py --simulate and docs/demographics.md), never on the survey used to check it.
-REDUNDANCY = 0.8
+# Pairwise redundancy between the apps of one segment: the one constant calibrated on the Lim et al. survey, by
+# cross-validation over its respondents (scripts/eval_demographics.py --cross-validate; docs/demographics.md).
+# Synthetic panels (--simulate) favoured 0.8 with a flat optimum; the survey's real segments favour sharper pooling.
+REDUNDANCY = 0.6
 # No bucket of an app counts as rarer than this fraction of the baseline, so a bucket an app lacks is "rare",
 # not impossible: log(0) would let one app veto a bucket for the whole segment. Ordinary shares are untouched.
 SMOOTHING = 0.01

@@ -34,6 +34,43 @@ class EmptyAppList(PersonaError):
         )
 
 
+def listed(items: list[str], limit: int = 8) -> str:
+    """`a, b, c` for a message, at most `limit` items and then how many more."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+class ScoresOutOfRange(PersonaError):
+    """A paste with scores no reading places in 0–1 (bot/parsing: "Out of range"); never clamped."""
+
+    exit_code = 2
+
+    def __init__(self, items: list[str]):
+        # Each as pasted, with its number: "小红书 1.5", "Keep -3".
+        self.items = items
+        super().__init__(
+            "Scores must be between 0 and 1 (0.92) or percentages up to 100 (92 or 92%); "
+            f"out of range: {listed(items)}. Fix them and paste the list again."
+        )
+
+
+class NoKnownApps(PersonaError):
+    """A paste in which no app is in the catalog: with no data and no language model there is nothing to say."""
+
+    exit_code = 2
+
+    def __init__(self, names: list[str], suggestions: dict[str, str] | None = None):
+        self.names = names
+        # pasted name -> the catalog app it may have meant
+        self.suggestions = suggestions or {}
+        shown = [f"{name} (did you mean {self.suggestions[name]}?)" if name in self.suggestions else name
+                 for name in names]
+        super().__init__(
+            f"None of these apps is in the catalog: {listed(shown)}. Check the names, or pick a segment instead "
+            "(persona-bot segments; in Slack, /persona help)."
+        )
+
+
 class DatasetError(PersonaError):
     """A dataset file failed validation; names the file, row and column."""
 

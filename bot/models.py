@@ -34,6 +34,18 @@ def _lang_key(lang: str) -> str:
     return lang.replace("-", "_").lower()
 
 
+class ClosestSegment(BaseModel):
+    """A warehouse segment close to a pasted list, by weighted app overlap (see bot/nearest_segments.py)."""
+
+    id: str
+    name: str
+    # How many of the paste's catalog apps the segment lists, out of how many the paste has.
+    shared: int
+    of: int
+    # Cosine similarity of the two weight vectors over apps, 0–1.
+    similarity: float
+
+
 class CatalogApp(BaseModel):
     """An app as the warehouse knows it."""
 
@@ -65,6 +77,8 @@ class ParsedApp(BaseModel):
     name: str
     score: float | None = None
     app_id: str | None = None
+    # Other pasted names for the same catalog app ("小紅書" after "RED"), folded into this entry.
+    merged_from: list[str] = Field(default_factory=list)
 
 
 class SegmentInfo(BaseModel):
@@ -126,6 +140,8 @@ class GroundingApp(BaseModel):
     penetration: float | None = None
     reach: float | None = None
     index: float | None = None
+    # Other pasted names for the same app, merged into this one (the card says so).
+    merged_from: list[str] = Field(default_factory=list)
 
 
 class Grounding(BaseModel):
@@ -142,6 +158,8 @@ class Grounding(BaseModel):
     categories: dict[str, CategoryLabels] = Field(default_factory=dict)
     # Input was longer than the caps and was cut; the card tells the user.
     truncated: bool = False
+    # For a pasted list: the warehouse segments that share most of its apps, closest first.
+    closest_segments: list[ClosestSegment] = Field(default_factory=list)
 
 
 class PooledEstimate(BaseModel):
@@ -256,6 +274,8 @@ class PersonaResult(BaseModel):
     demographics: Demographics
     citations: Citations
     meta: Meta
+    # For a pasted list: the closest warehouse segments (empty for a segment's own persona).
+    closest_segments: list[ClosestSegment] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

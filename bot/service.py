@@ -15,10 +15,10 @@ from functools import cached_property
 
 from bot import segment_search
 from bot.app_index import app_index
-from bot.app_matching import AppMatcher
+from bot.app_matching import DID_YOU_MEAN_CUTOFF, MIN_FUZZY_LENGTH, AppMatcher, normalize_name
 from bot.config import Lang, Settings, get_settings
 from bot.demographics import DISAGREEMENT_POINTS, disagreement, pool_demographics, with_measured
-from bot.errors import EmptyAppList, LLMError, UnknownSegment
+from bot.errors import EmptyAppList, LLMError, NoKnownApps, ScoresOutOfRange, UnknownSegment
 from bot.models import (
     Audience,
     CatalogApp,
@@ -32,11 +32,13 @@ from bot.models import (
     SegmentSummary,
     WriterRequest,
 )
+from bot.nearest_segments import SegmentIndex
 from bot.offline_writer import OfflineWriter
-from bot.parsing import parse_app_list, rank_weights
+from bot.parsing import ParseOutcome, parse_app_list, rank_weights
 from bot.postprocess import apply_estimate, finalize
 from bot.redis_conn import RedisOptions
 from bot.store import PersonaRequest
+from bot.text_render import paste_title
 from bot.warehouse import Warehouse, open_warehouse
 from bot.write_once import WriteOnce
 from bot.writers import PersonaWriter, WriterResult
@@ -58,7 +60,9 @@ class PreparedPersona:
 
     @property
     def title(self) -> str | None:
-        return self.grounding.segment.name if self.grounding.segment else None
+        if self.grounding.segment:
+            return self.grounding.segment.name
+        return paste_title(self.grounding.closest_segments, self.request.lang)
 
 
 def make_writer(settings: Settings) -> PersonaWriter:
@@ -142,7 +146,7 @@ class PersonaService:
     def ground(self, request: PersonaRequest) -> Grounding:
         if request.kind == "segment":
             return self.ground_segment(self.find_segment(request.query))
-        return self.ground_apps(request.query)
+        return self.ground_paste(request.query)
 
     @cached_property
     def catalog(self) -> list[CatalogApp]:
@@ -198,6 +202,7 @@ class PersonaService:
     def ground_apps(self, text: str) -> Grounding:
         truncated = len(text) > self.settings.max_input_chars
         outcome = parse_app_list(text[: self.settings.max_input_chars], max_apps=self.settings.max_input_apps)
+        self._refuse_out_of_range(outcome)
         if not outcome.apps:
             raise EmptyAppList()
         parsed = self.matcher.resolve(outcome.apps)
@@ -211,6 +216,7 @@ class PersonaService:
                 category=self._categories.get(p.app_id) if p.app_id else None,
                 weight=w,
                 has_audience=bool(p.app_id and audience.get(p.app_id)),
+                merged_from=p.merged_from,
             )
             for p, w in zip(parsed, weights, strict=True)
         ]
@@ -221,6 +227,42 @@ class PersonaService:
             categories=self._labels_of(apps),
             truncated=truncated or outcome.truncated,
         )
+
+    # --- pasted lists: honest inputs and nearest segments ---------------------------------------------------
+
+    def ground_paste(self, text: str) -> Grounding:
+        """`ground_apps`, refused when no app is known and no LLM can estimate, with the closest segments."""
+        grounding = self.ground_apps(text)
+        known = [app for app in grounding.apps if app.app_id]
+        if not known and self.writer is self.offline:
+            # Without data or a model, a persona would be the population dressed up as an answer.
+            unknown = [app.name for app in grounding.apps]
+            suggestions = {
+                name: found[0].name
+                for name in unknown
+                # Short names have too many loose neighbours ("Bar" is not BabyCenter) to suggest one.
+                if len(normalize_name(name)) >= MIN_FUZZY_LENGTH
+                and (found := self.matcher.suggest(name, limit=1, cutoff=DID_YOU_MEAN_CUTOFF))
+            }
+            raise NoKnownApps(unknown, suggestions)
+        grounding.closest_segments = self._nearest_segments.closest(grounding.apps)
+        return grounding
+
+    @cached_property
+    def _nearest_segments(self) -> SegmentIndex:
+        # Read once per process, like the catalog: segments change only when a dataset is loaded.
+        return SegmentIndex.from_warehouse(self.warehouse, self._segment_index)
+
+    def _refuse_out_of_range(self, outcome: ParseOutcome) -> None:
+        """Refuse scores no reading places in 0–1 (bot/parsing, "Out of range") rather than clamp or guess."""
+        refused = [
+            found
+            for found in outcome.out_of_range
+            # An uncertain one ("小红书 1.5" alone) is a score only if the number is not part of a catalog name.
+            if found.certain or (self.matcher.match(found.text) is None and self.matcher.match(found.name) is not None)
+        ]
+        if refused:
+            raise ScoresOutOfRange([f.text if f.value in f.text else f"{f.text} {f.value}" for f in refused])
 
     # --- generation -----------------------------------------------------------------------------------------
 
@@ -288,6 +330,7 @@ class PersonaService:
             hashtags=hashtags,
             demographics=demographics,
             citations=citations,
+            closest_segments=prepared.grounding.closest_segments,
             meta=Meta(
                 model=model,
                 prompt_version=PERSONA_PROMPT_VERSION,

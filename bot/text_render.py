@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 
 from bot.app_index import standouts, times_average
 from bot.i18n import bucket_label, t
-from bot.models import PROFILE_FIELDS, Demographics, GroundingApp, PersonaResult
+from bot.models import PROFILE_FIELDS, ClosestSegment, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import plain, single_line
+from bot.nearest_segments import title_segment
 
 BAR_WIDTH = 10
 _FULL, _EMPTY = "▓", "░"
@@ -71,7 +72,35 @@ def distribution_rows(dist: dict[str, float], lang: str, *, label_limit: int = 1
 
 def title(result: PersonaResult) -> str:
     name = single_line(result.segment.name) if result.segment else ""
-    return name or t("title.pasted", result.meta.lang, n=len(result.apps))
+    return (
+        name
+        or paste_title(result.closest_segments, result.meta.lang)
+        or t("title.pasted", result.meta.lang, n=len(result.apps))
+    )
+
+
+# --- pasted lists: closest segments and merged names --------------------------------------------------------------
+
+
+def paste_title(closest: list[ClosestSegment], lang: str) -> str | None:
+    """"Pasted apps, closest to <segment>" when a segment overlaps the paste enough to say so, else None."""
+    segment = title_segment(closest)
+    name = single_line(segment.name) if segment else ""
+    return t("title.pasted_closest", lang, name=name) if name else None
+
+
+def closest_line(closest: list[ClosestSegment], lang: str) -> str | None:
+    """"Closest segment: Fitness enthusiasts in Taipei, 7 of 10 apps shared" (plain text), or None."""
+    items = [
+        t("closest.item", lang, name=single_line(c.name) or c.id, shared=c.shared, of=c.of) for c in closest
+    ]
+    return t("closest.line", lang, n=len(items), items=" · ".join(items)) if items else None
+
+
+def merged_note(app: GroundingApp, lang: str) -> str | None:
+    """"merged with 小紅書" for an app pasted under more than one name, else None."""
+    names = [name for name in map(single_line, app.merged_from) if name]
+    return t("merged_with", lang, names=", ".join(names)) if names else None
 
 
 def source_line(demographics: Demographics, lang: str) -> str:
@@ -119,6 +148,9 @@ def app_line(app: GroundingApp, lang: str, *, name_limit: int | None = None) -> 
         parts.append(format_score(app.score))
     if not app.app_id:
         parts.append(t("unmatched", lang))
+    merged = merged_note(app, lang)
+    if merged:
+        parts.append(merged)
     return " · ".join(parts)
 
 
@@ -176,6 +208,9 @@ def render_text(result: PersonaResult) -> str:
 
     out.append(t("grounded_on", lang, n=len(result.apps)))
     out.extend(f"  {app_line(app, lang)}" for app in result.apps)
+    closest = closest_line(result.closest_segments, lang)
+    if closest:
+        out.append(closest)
     out.append("")
 
     meta = result.meta

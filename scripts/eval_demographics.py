@@ -1,13 +1,17 @@
-"""Checks demographic pooling against an independent survey of app users, and explains how its constant was chosen.
+"""Checks demographic pooling against an independent survey of app users, and how its constant was chosen.
 
-    python scripts/eval_demographics.py [SURVEY_DIR] [--k 4]   # the check (default ../shared/eval/lim2015)
-    python scripts/eval_demographics.py --simulate              # choose the redundancy on synthetic panels
+    python scripts/eval_demographics.py [SURVEY_DIR]          # the check (default ../shared/eval/lim2015)
+    python scripts/eval_demographics.py --cross-validate      # the cross-validated calibration of ρ on it
+    python scripts/eval_demographics.py --simulate            # the redundancy on synthetic panels
 
 The survey (Lim et al. 2015, app categories used per respondent, gender, age) is read at run time and never
-copied: its licence is unknown. Nothing in bot/demographics.py was fitted to it. Protocol, per app category A:
-the segment is the respondents who use A; its "app list" is the k other categories most used in the segment,
-with the usage rate as confidence; each category's audience is the demographics of its users; the baseline is
-all respondents; the truth is the segment's own demographics. Age buckets are the survey's own sextiles.
+copied: its licence is unknown. Only the redundancy ρ of bot/demographics.py was calibrated on it, by
+cross-validation over respondents (`cross_validate`). The protocol (`protocol_cases`), as docs/demographics.md
+states it: respondents are split into two random halves; the first gives each of the 23 categories its audience
+(standard age bands, gender) and the population baseline; a segment is the second-half respondents who use both
+categories of a pair, for every pair with at least 40 of them; its app list is its 10 categories of highest lift,
+each with confidence = the share of the segment using it; the truth is the segment's own gender and age; the
+metrics are the mean absolute error of the female share and the mean total-variation distance of age, in points.
 """
 
 from __future__ import annotations
@@ -91,30 +95,6 @@ def age_labels(cuts: Sequence[float]) -> list[str]:
     return [f"<{edges[0]}", *middle, f"{edges[-1]}+"]
 
 
-def load_survey(folder: Path) -> Panel:
-    """Respondents with a known gender and age, with the categories they use."""
-
-    def read(name: str) -> list[dict[str, str]]:
-        # The files are Latin-1 (free-text columns carry accented names).
-        with (folder / name).open(encoding="latin-1", newline="") as f:
-            return list(csv.DictReader(f))
-
-    users, types = read("app_user_clean.csv"), read("app_type.csv")
-    categories = [c for c in types[0] if c != "ID"]
-    by_id = {t["ID"]: t for t in types}
-    rows = []
-    for u in users:
-        t = by_id.get(u["ID"])
-        if t is None or u["Gender"] not in ("Female", "Male"):
-            continue
-        try:
-            years = float(u["Age"])
-        except ValueError:
-            continue
-        rows.append((u["Gender"] == "Female", years, frozenset(c for c in categories if t[c] == "1")))
-    return _build_panel(rows, categories)
-
-
 def cases(panel: Panel, k: int) -> list[Case]:
     """One segment per app: its users, known by the k other apps they use most, confidence = usage rate."""
     audience = {app: panel.shares(mask) for app, mask in panel.apps.items() if mask}
@@ -178,27 +158,209 @@ def noise_floor(all_cases: Sequence[Case]) -> Score:
     return Score(statistics.fmean(female), statistics.fmean(age))
 
 
+# --- The survey check --------------------------------------------------------------------------------------
+
+STANDARD_AGE_BANDS = ("<18", "18-24", "25-34", "35-44", "45-54", "55+")
+# A segment is the second-half respondents using both categories of a pair with at least this many of them.
+PAIR_MIN_RESPONDENTS = 40
+# Categories in each segment's app list: those with the highest lift.
+LIST_LENGTH = 10
+# One random halving moves the figures by about ±1.3 points (the 231 segments share their audiences), so every
+# figure is the mean over this many halvings, seeded from SPLIT_SEED.
+SPLITS = 10
+SPLIT_SEED = 2015
+# The redundancy the synthetic panels favour (`--simulate`), shipped until ρ was calibrated on the survey.
+SYNTHETIC_REDUNDANCY = 0.8
+# Values of the redundancy ρ tried when it is calibrated on the survey.
+REDUNDANCY_GRID = tuple(round(0.05 * i, 2) for i in range(6, 21))
+
+
+@dataclass(frozen=True)
+class Respondent:
+    female: bool
+    age: float
+    categories: frozenset[str]
+
+
+def standard_age_band(years: float) -> str:
+    if years < 18:
+        return "<18"
+    for band in STANDARD_AGE_BANDS[1:-1]:
+        if years <= int(band.split("-")[1]) + 0.999:
+            return band
+    return "55+"
+
+
+def load_respondents(folder: Path) -> tuple[list[Respondent], list[str]]:
+    """Respondents with a known gender and age, with the categories they use, and the 23 category names."""
+
+    def read(name: str) -> list[dict[str, str]]:
+        # The files are Latin-1 (free-text columns carry accented names).
+        with (folder / name).open(encoding="latin-1", newline="") as f:
+            return list(csv.DictReader(f))
+
+    users, types = read("app_user_clean.csv"), read("app_type.csv")
+    categories = [c for c in types[0] if c != "ID"]
+    by_id = {t["ID"]: t for t in types}
+    respondents = []
+    for u in users:
+        t = by_id.get(u["ID"])
+        if t is None or u["Gender"] not in ("Female", "Male"):
+            continue
+        try:
+            years = float(u["Age"])
+        except ValueError:
+            continue
+        used = frozenset(c for c in categories if t[c] == "1")
+        respondents.append(Respondent(u["Gender"] == "Female", years, used))
+    return respondents, categories
+
+
+def halves(respondents: Sequence[Respondent], rng: random.Random) -> tuple[list[Respondent], list[Respondent]]:
+    """Two random halves (the first one smaller by one when the count is odd)."""
+    shuffled = list(respondents)
+    rng.shuffle(shuffled)
+    return shuffled[: len(shuffled) // 2], shuffled[len(shuffled) // 2 :]
+
+
+def _standard_panel(respondents: Sequence[Respondent], categories: Sequence[str]) -> Panel:
+    app_masks = dict.fromkeys(categories, 0)
+    gender = {"female": 0, "male": 0}
+    age = dict.fromkeys(STANDARD_AGE_BANDS, 0)
+    for r, person in enumerate(respondents):
+        bit = 1 << r
+        gender["female" if person.female else "male"] |= bit
+        age[standard_age_band(person.age)] |= bit
+        for category in person.categories:
+            app_masks[category] |= bit
+    return Panel(size=len(respondents), apps=app_masks, gender=gender, age=age)
+
+
+def protocol_cases(
+    first: Sequence[Respondent],
+    second: Sequence[Respondent],
+    categories: Sequence[str],
+    min_respondents: int = PAIR_MIN_RESPONDENTS,
+    list_length: int = LIST_LENGTH,
+) -> list[Case]:
+    """The survey protocol of docs/demographics.md: audiences and baseline from `first`, segments from `second`.
+
+    A segment is the respondents of `second` who use both categories of a pair, for every pair with at least
+    `min_respondents` of them. Its app list is its `list_length` categories of highest lift (share of the segment
+    using it ÷ share of all of `second`; ties by name), each with confidence = the share of the segment using it.
+    The categories' reach in `first` is not an input of the pooling, so it is not computed.
+    """
+    audience_panel = _standard_panel(first, categories)
+    audience = {c: audience_panel.shares(m) for c, m in audience_panel.apps.items() if m}
+    population = audience_panel.shares((1 << audience_panel.size) - 1)
+    panel = _standard_panel(second, categories)
+    base_rate = {c: m.bit_count() / panel.size for c, m in panel.apps.items()}
+    out = []
+    for a, b in itertools.combinations(categories, 2):
+        segment = panel.apps[a] & panel.apps[b]
+        n = segment.bit_count()
+        if n < min_respondents:
+            continue
+        rate = {c: (segment & m).bit_count() / n for c, m in panel.apps.items()}
+        lift = {c: rate[c] / base_rate[c] for c in categories if rate[c] > 0}
+        top = sorted(lift, key=lambda c: (-lift[c], c))[:list_length]
+        apps = [GroundingApp(name=c, app_id=c, weight=rate[c], has_audience=c in audience) for c in top]
+        grounding = Grounding(apps=apps, audience={c: audience[c] for c in top if c in audience}, population=population)
+        out.append(Case(name=f"{a} & {b}", size=n, grounding=grounding, truth=panel.shares(segment)))
+    return out
+
+
+def _mean(scores: Sequence[Score]) -> Score:
+    return Score(statistics.fmean(s.female_mae for s in scores), statistics.fmean(s.age_tv for s in scores))
+
+
+def _error(s: Score) -> float:
+    return s.female_mae + s.age_tv
+
+
 @dataclass(frozen=True)
 class SurveyReport:
     respondents: int
-    segments: int
-    age_buckets: list[str]
+    splits: int
+    segments: float  # per split, on average
+    redundancy: float
     mixture: Score
     pooled: Score
     floor: Score
 
 
-def evaluate_survey(folder: Path, k: int = 4) -> SurveyReport:
-    panel = load_survey(folder)
-    all_cases = cases(panel, k)
+def split_cases(respondents: Sequence[Respondent], categories: Sequence[str], splits: int) -> list[list[Case]]:
+    rng = random.Random(SPLIT_SEED)
+    return [protocol_cases(*halves(respondents, rng), categories) for _ in range(splits)]
+
+
+def evaluate_survey(folder: Path, splits: int = SPLITS, redundancy: float = REDUNDANCY) -> SurveyReport:
+    """The protocol's figures with the shipped constants (or `redundancy`), averaged over `splits` halvings."""
+    respondents, categories = load_respondents(folder)
+    per_split = split_cases(respondents, categories, splits)
     return SurveyReport(
-        respondents=panel.size,
-        segments=len(all_cases),
-        age_buckets=list(panel.age),
-        mixture=score(all_cases, mixture_estimate),
-        pooled=score(all_cases, pooled_estimate()),
-        floor=noise_floor(all_cases),
+        respondents=len(respondents),
+        splits=splits,
+        segments=statistics.fmean(len(c) for c in per_split),
+        redundancy=redundancy,
+        mixture=_mean([score(c, mixture_estimate) for c in per_split]),
+        pooled=_mean([score(c, pooled_estimate(redundancy)) for c in per_split]),
+        floor=_mean([noise_floor(c) for c in per_split]),
     )
+
+
+def choose_redundancy(per_split: Sequence[Sequence[Case]], grid: Sequence[float] = REDUNDANCY_GRID) -> float:
+    """The ρ of `grid` with the lowest mean error (female MAE + age TV) over the given protocol runs."""
+    errors = {rho: statistics.fmean(_error(score(cases, pooled_estimate(rho))) for cases in per_split) for rho in grid}
+    return min(grid, key=lambda rho: (errors[rho], rho))
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    folds: int
+    chosen: list[float]  # ρ chosen on each fold's training respondents
+    pooled: Score  # mean over the held-out folds, each with its own ρ
+    synthetic: Score  # the same folds with the ρ chosen on synthetic panels, for comparison
+    mixture: Score
+    floor: Score
+
+
+def cross_validate(
+    folder: Path, splits: int = SPLITS, grid: Sequence[float] = REDUNDANCY_GRID, inner_splits: int = 2
+) -> CrossValidation:
+    """Repeated 2-fold cross-validation over respondents of the calibration of ρ.
+
+    Each of `splits` random halvings gives two folds. For a fold, ρ is chosen on the other half alone (the
+    protocol run inside it: its own random halves, pairs of at least half the usual respondents, both ways
+    round, `inner_splits` times) and then scored on the protocol with the other half as the first half (the
+    audiences, as a warehouse would hold them) and the held-out fold as the second (the segments and their
+    truth). No held-out respondent's answers are seen while ρ is chosen.
+    """
+    respondents, categories = load_respondents(folder)
+    rng = random.Random(SPLIT_SEED)
+    chosen, pooled, synthetic, mixture, floor = [], [], [], [], []
+    for _ in range(splits):
+        one, other = halves(respondents, rng)
+        for train, held_out in ((one, other), (other, one)):
+            inner = []
+            for _ in range(inner_splits):
+                x, y = halves(train, rng)
+                minimum = PAIR_MIN_RESPONDENTS // 2
+                inner += [protocol_cases(x, y, categories, minimum), protocol_cases(y, x, categories, minimum)]
+            rho = choose_redundancy(inner, grid)
+            cases_ = protocol_cases(train, held_out, categories)
+            chosen.append(rho)
+            pooled.append(score(cases_, pooled_estimate(rho)))
+            synthetic.append(score(cases_, pooled_estimate(SYNTHETIC_REDUNDANCY)))
+            mixture.append(score(cases_, mixture_estimate))
+            floor.append(noise_floor(cases_))
+    return CrossValidation(len(chosen), chosen, _mean(pooled), _mean(synthetic), _mean(mixture), _mean(floor))
+
+
+def calibrate_on_survey(folder: Path, splits: int = SPLITS, grid: Sequence[float] = REDUNDANCY_GRID) -> float:
+    """The same choice as in each fold, made on all respondents: the ρ to ship."""
+    respondents, categories = load_respondents(folder)
+    return choose_redundancy(split_cases(respondents, categories, splits), grid)
 
 
 # --- Synthetic panels: where the redundancy constant comes from -------------------------------------------
@@ -267,26 +429,51 @@ def calibrate(
     return totals, plain
 
 
-def _print_survey(folder: Path, k: int) -> None:
-    report = evaluate_survey(folder, k)
+def _print_survey(folder: Path, splits: int) -> None:
+    report = evaluate_survey(folder, splits)
     print(
-        f"Lim et al. 2015 survey: {report.respondents} respondents, {report.segments} segments "
-        f"(users of each category), top-{k} co-used categories as the app list"
+        f"Lim et al. 2015 survey: {report.respondents} respondents, {report.splits} random halvings, "
+        f"{report.segments:.0f} segments per halving (pairs of categories, >= {PAIR_MIN_RESPONDENTS} respondents), "
+        f"top-{LIST_LENGTH} categories by lift as the app list; redundancy ρ = {report.redundancy}"
     )
-    print(f"age buckets (survey sextiles): {', '.join(report.age_buckets)}; redundancy ρ = {REDUNDANCY}")
-    print(f"{'method':<44}{'female share MAE':>18}{'age TV':>10}")
-    for label, s in (
-        ("(a) confidence-weighted mixture", report.mixture),
-        ("(b) tempered product of experts (ours)", report.pooled),
-        ("(c) sampling-noise floor (exact bootstrap)", report.floor),
-    ):
-        print(f"{label:<44}{s.female_mae:>18.2f}{s.age_tv:>10.2f}")
+    _print_scores(
+        [
+            ("(a) confidence-weighted mixture", report.mixture),
+            ("(b) tempered product of experts (shipped)", report.pooled),
+            ("(c) sampling-noise floor (exact bootstrap)", report.floor),
+        ]
+    )
+
+
+def _print_cross_validation(folder: Path, splits: int) -> None:
+    cv = cross_validate(folder, splits)
+    counts = {rho: cv.chosen.count(rho) for rho in sorted(set(cv.chosen))}
+    print(
+        f"Cross-validated calibration of ρ: {cv.folds} folds ({splits} random halvings, each half held out once); "
+        "ρ chosen per fold: " + ", ".join(f"{rho} ×{n}" for rho, n in counts.items())
+    )
+    print(f"ρ chosen the same way on all respondents: {calibrate_on_survey(folder, splits)}")
+    _print_scores(
+        [
+            ("(a) confidence-weighted mixture", cv.mixture),
+            ("(b) tempered product, ρ chosen without the fold", cv.pooled),
+            (f"    the same folds, ρ = {SYNTHETIC_REDUNDANCY} (synthetic panels)", cv.synthetic),
+            ("(c) sampling-noise floor (exact bootstrap)", cv.floor),
+        ]
+    )
+
+
+def _print_scores(rows: Sequence[tuple[str, Score]]) -> None:
+    print(f"{'method':<50}{'female share MAE':>18}{'age TV':>10}")
+    for label, s in rows:
+        print(f"{label:<50}{s.female_mae:>18.2f}{s.age_tv:>10.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("survey", nargs="?", type=Path, default=DEFAULT_SURVEY, help="folder of the lim2015 CSVs")
-    parser.add_argument("--k", type=int, default=4, help="categories in each segment's app list")
+    parser.add_argument("--splits", type=int, default=SPLITS, help="random halvings to average over")
+    parser.add_argument("--cross-validate", action="store_true", help="cross-validate the calibration of ρ")
     parser.add_argument("--simulate", action="store_true", help="print the synthetic calibration instead")
     args = parser.parse_args(argv)
     if args.simulate:
@@ -300,7 +487,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.survey / "app_user_clean.csv").is_file():
         print(f"survey not found at {args.survey}", file=sys.stderr)
         return 2
-    _print_survey(args.survey, args.k)
+    if args.cross_validate:
+        _print_cross_validation(args.survey, args.splits)
+    else:
+        _print_survey(args.survey, args.splits)
     return 0
 
 

@@ -21,11 +21,15 @@ _PCT = r"\s*(?:(?P<pct>%)|(?P<unit>分))?"
 _NUMBER_CELL = re.compile(rf"{_NUM}{_PCT}")
 _NEGATIVE_CELL = re.compile(r"-\s*(?:\d+(?:\.\d+)?|\.\d+)\s*%?")
 # After an explicit marker a minus sign makes the value negative, i.e. not a score.
-_MARKED_NEGATIVE = re.compile(r"(?:[:=(\[]|->|=>|→)\s*-\s*[\d.]")
+_MARKED_NEGATIVE = re.compile(r"(?:[:=(\[]|->|=>|→)\s*(?P<num>-\s*(?:\d+(?:\.\d+)?|\.\d+)\s*%?)")
+# A hyphen after whitespace that touches the digits ("Keep -3") is a minus sign or a dash written tightly;
+# the whole paste decides which (see `_out_of_range` in bot/parsing/__init__.py).
+_TIGHT_HYPHEN = re.compile(r"\s-$")
+_DASH_SCORE = re.compile(rf"(?:\s+[-–—]+\s*|\s*[-–—]+\s+){_NUM}{_PCT}$")
 _TRAILING_SCORES: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(rf"\s*[(\[]\s*{_NUM}{_PCT}\s*[)\]]$"), True),
     (re.compile(rf"\s*(?:[:=]|->|=>|→)\s*{_NUM}{_PCT}$"), True),
-    (re.compile(rf"(?:\s+[-–—]+\s*|\s*[-–—]+\s+){_NUM}{_PCT}$"), True),
+    (_DASH_SCORE, True),
     (re.compile(rf"\s+{_NUM}{_PCT}$"), False),
     # Chinese pastes often glue the score on: "小红书92%", "小红书0.92".
     (re.compile(r"(?<=[^\d.\s])(?P<num>\d+(?:\.\d+)?|\.\d+)\s*(?:(?P<pct>%)|(?P<unit>分))$"), True),
@@ -78,6 +82,10 @@ class Item:
     percent: bool = False
     integer: bool = False
     kind: Kind = "none"
+    # The number as typed ("-3", "150", "150%") when it stood where a score goes but no score can be that.
+    out_of_range: str | None = None
+    # How a score after a dash was written: "spaced" ("Keep - 0.92", "Keep- 0.92") or "tight" ("Keep -0.5").
+    dash: Literal["spaced", "tight"] | None = None
 
     def set_score(self, value: float, percent: bool, integer: bool) -> None:
         if self.kind == "ambiguous":
@@ -94,6 +102,10 @@ class Number:
     @property
     def is_score(self) -> bool:
         return 0 <= self.value <= 100
+
+    @property
+    def text(self) -> str:
+        return f"{self.value:g}{'%' if self.percent else ''}"
 
 
 
@@ -210,15 +222,21 @@ def _header_roles(cells: list[str]) -> list[Role] | None:
 def _add_row_by_roles(cells: list[str], roles: list[Role], items: list[Item]) -> None:
     item: Item | None = None
     number: Number | None = None
+    negative: str | None = None
     for cell, role in zip(cells, roles, strict=True):
         if role == "name" and item is None:
             item = parse_cell(cell)
         elif role == "score" and number is None:
             number = parse_number(cell)
+            negative = negative_text(cell)
     if item is None or not is_name(item.name):
         return
     if number is not None and number.is_score:
         item.set_score(number.value, number.percent, number.integer)
+    elif number is not None:
+        item.out_of_range = number.text  # the column is headed as a score, so this can only be one
+    elif negative is not None:
+        item.out_of_range = negative
     items.append(item)
 
 
@@ -228,7 +246,10 @@ def _add_row(cells: list[str], items: list[Item]) -> None:
     for position, cell in enumerate(cells):
         # A row that is only a number continues the previous row (a two-column table copied as one column).
         previous = line_items[-1] if line_items else (items[-1] if items and len(cells) == 1 else None)
-        if _NEGATIVE_CELL.fullmatch(cell.strip(_QUOTES)):
+        negative = negative_text(cell)
+        if negative is not None:
+            if previous is not None and previous.kind != "explicit":
+                previous.out_of_range = negative  # "Keep, -3": where the score goes, but below 0
             continue
         number = parse_number(cell)
         if number is not None:
@@ -239,6 +260,8 @@ def _add_row(cells: list[str], items: list[Item]) -> None:
                 pass  # a rank column
             elif not line_items and has_more and number.is_score:
                 pending = number  # a score column placed before the name
+            elif previous is not None and previous.kind != "explicit" and (number.percent or not number.integer):
+                previous.out_of_range = number.text  # "150%" or "150.5" after a name: a score out of range
             elif number.integer and number.value > 100:
                 line_items.append(Item(name=_clean_name(cell), full=_clean_name(cell)))  # "12306", "2048"
             continue
@@ -251,6 +274,8 @@ def _add_row(cells: list[str], items: list[Item]) -> None:
                 number = parse_number(value)
                 if number is not None and number.is_score:
                     previous.set_score(number.value, number.percent, number.integer)
+                elif number is not None or negative_text(value) is not None:
+                    previous.out_of_range = number.text if number is not None else negative_text(value)
             continue
         item = parse_cell(cell)
         if not is_name(item.name):
@@ -280,13 +305,20 @@ def parse_number(cell: str) -> Number | None:
     return Number(float(match["num"]), bool(match["pct"]), "." not in match["num"])
 
 
+def negative_text(cell: str) -> str | None:
+    """The cell's negative number as typed, compacted ("-3", "-0.5%"), when the cell is nothing else."""
+    stripped = cell.strip().strip(_QUOTES).strip()
+    return "".join(stripped.split()) if _NEGATIVE_CELL.fullmatch(stripped) else None
+
+
 def parse_cell(cell: str) -> Item:
     body = _strip_lead(cell)
     while body and _is_edge_noise(body[-1]):
         body = body[:-1]
     full = _clean_name(body)
-    if _MARKED_NEGATIVE.search(body):
-        return Item(name=full, full=full)
+    negative = _MARKED_NEGATIVE.search(body)
+    if negative is not None:
+        return Item(name=full, full=full, out_of_range="".join(negative["num"].split()))
     for pattern, explicit in _TRAILING_SCORES:
         match = pattern.search(body)
         if match is None:
@@ -295,12 +327,16 @@ def parse_cell(cell: str) -> Item:
         if not is_name(name):
             continue
         number = Number(float(match["num"]), bool(match["pct"]), "." not in match["num"])
-        if not number.is_score or (number.percent and number.value > 100):
-            return Item(name=full, full=full)
         marked = number.percent or bool(match.groupdict().get("unit"))
+        if not number.is_score or (number.percent and number.value > 100):
+            # Only where the number can be nothing but a score is it out of range; "Office 365" is a name.
+            return Item(name=full, full=full, out_of_range=number.text if explicit or marked else None)
         unambiguous = explicit or marked or (not number.integer and number.value <= 1)
         kind: Kind = "explicit" if unambiguous else "ambiguous"
-        return Item(name, full, number.value, number.percent, number.integer, kind)
+        item = Item(name, full, number.value, number.percent, number.integer, kind)
+        if pattern is _DASH_SCORE:
+            item.dash = "tight" if _TIGHT_HYPHEN.search(body[: match.start("num")]) else "spaced"
+        return item
     return Item(name=full, full=full)
 
 

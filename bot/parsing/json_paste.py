@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.parsing.cells import Item, Number, is_name, parse_cell, parse_number, role_of
+from bot.parsing.cells import Item, Number, is_name, negative_text, parse_cell, parse_number, role_of
 
 
 def json_items(text: str) -> list[Item] | None:
@@ -62,8 +62,12 @@ def _append_json_item(name: str, score: Any, items: list[Item]) -> None:
         number = Number(float(score), False, isinstance(score, int))
     elif isinstance(score, str):
         number = parse_number(score)
+        if number is None and negative_text(score) is not None:
+            item.out_of_range = negative_text(score)
     if number is not None and number.is_score and not (number.percent and number.value > 100):
         item.set_score(number.value, number.percent, number.integer)
+    elif number is not None:
+        item.out_of_range = number.text  # given as the score, so out of range rather than part of the name
     items.append(item)
 
 

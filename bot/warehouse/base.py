@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from bot.models import (
@@ -19,6 +20,10 @@ from bot.models import (
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.dataset import Dataset
+
+# Concurrent per-segment reads in the default `segment_confidences`: enough to hide round trips, few enough to
+# stay far below any backend's concurrency quota.
+_PARALLEL_READS = 8
 
 
 class Warehouse(ABC):
@@ -68,6 +73,17 @@ class Warehouse(ABC):
     def dry_run_estimates(self) -> list[tuple[str, int]] | None:
         """Bytes each of the bot's queries would scan, for backends that bill by it; None where no cost applies."""
         return None
+
+    def segment_confidences(self) -> dict[str, dict[str, float]]:
+        """Every segment's apps as segment_id -> app_id -> confidence (for comparing a paste with all segments).
+
+        This default asks `segment_apps` once per segment, a few at a time; a backend that can answer in one
+        query should override it.
+        """
+        segments = [s.id for s in self.list_segments()]
+        with ThreadPoolExecutor(max_workers=_PARALLEL_READS) as pool:
+            rows = pool.map(self.segment_apps, segments)
+            return {sid: {r.app.app_id: r.confidence for r in apps} for sid, apps in zip(segments, rows, strict=True)}
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -273,6 +273,13 @@ class DuckDBWarehouse(Warehouse):
             out.setdefault(dim, {})[bucket] = float(share)
         return out
 
+    def segment_confidences(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        rows = self._query("SELECT segment_id, app_id, confidence FROM segment_apps ORDER BY segment_id, app_id")
+        for segment_id, app_id, confidence in rows:
+            out.setdefault(segment_id, {})[app_id] = float(confidence)
+        return out
+
     def load(self, dataset: Dataset) -> None:
         self.close()
         write_duckdb_file(self.path, dataset)

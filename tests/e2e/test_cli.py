@@ -152,3 +152,40 @@ def test_serve_with_a_token_slack_refuses_is_one_line_and_no_secret(env: dict[st
     assert proc.returncode == 2, proc.stderr
     assert "Slack did not accept SLACK_BOT_TOKEN" in proc.stderr and "invalid_auth" in proc.stderr
     assert "Traceback" not in proc.stderr and "hush-hush-secret" not in proc.stderr
+
+
+def test_parse_apps_shows_merged_names(env: dict[str, str]) -> None:
+    proc = run(["parse-apps", "RED 0.9, Keep 0.85, 小紅書 0.8, Little Red Book"], env)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert rows == [
+        {"name": "RED", "score": 0.9, "app_id": "xiaohongshu", "merged_from": ["小紅書", "Little Red Book"]},
+        {"name": "Keep", "score": 0.85, "app_id": "keep"},
+    ]
+
+
+def test_unknown_only_paste_exits_2_naming_the_apps(env: dict[str, str]) -> None:
+    proc = run(["persona", "--apps", "TotallyNewApp 0.9, Instagarmmmx"], env)
+    assert proc.returncode == 2
+    assert "TotallyNewApp" in proc.stderr and "did you mean Instagram?" in proc.stderr
+    assert "/persona help" in proc.stderr and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_out_of_range_scores_exit_2_naming_them(env: dict[str, str]) -> None:
+    for args in (["persona", "--apps", "小红书 1.5, Keep -3"], ["parse-apps", "小红书 1.5, Keep -3"]):
+        proc = run(args, env)
+        assert proc.returncode == 2, args
+        assert "小红书 1.5" in proc.stderr and "Keep -3" in proc.stderr
+        assert proc.stdout == "" and "Traceback" not in proc.stderr
+
+
+def test_pasted_persona_json_names_closest_segments(env: dict[str, str]) -> None:
+    paste = "Strava 0.9, Nike Run Club 0.85, Garmin Connect 0.8, World Gym 0.7"
+    proc = run(["persona", "--apps", paste, "--format", "json"], env)
+    assert proc.returncode == 0, proc.stderr
+    closest = json.loads(proc.stdout)["closest_segments"]
+    assert closest and closest[0]["name"] == "Fitness enthusiasts in Taipei"
+    assert {"id", "name", "shared", "of", "similarity"} == set(closest[0])
+    text = run(["persona", "--apps", paste], env)
+    assert text.stdout.startswith("Pasted apps, closest to Fitness enthusiasts in Taipei\n")

@@ -112,7 +112,8 @@ def click_retry(bot: Harness, card: dict[str, Any], *, user: str, channel: str) 
 def assert_persona_card(card: dict[str, Any]) -> None:
     """A whole persona card: header, the five profile fields, the data part and the buttons."""
     assert_slack_accepts({"text": card["text"], "blocks": blocks_of(card)})
-    assert block(card, "persona_header")["text"]["text"].startswith("Persona for")
+    # A pasted list is titled after its closest segment when one overlaps it enough.
+    assert block(card, "persona_header")["text"]["text"].startswith(("Persona for", "Pasted apps, closest to "))
     for field in PROFILE_FIELDS:
         assert profile_text(card, field).split("\n", 1)[1].strip() not in ("", "—")
     block(card, "persona_apps")

@@ -204,10 +204,32 @@ def test_help_is_in_the_ack_with_a_button_for_the_picker(bot: Harness, text: str
 def test_pasted_list_gets_a_card_for_those_apps(bot: Harness) -> None:
     card = slash_card(bot, APP_LIST, user="U0PASTE1", channel="C0PASTE1", name="paste")
     header = card["blocks"][0]["text"]["text"]
-    assert header == "Persona for 3 pasted apps"
+    closest = next(b for b in card["blocks"] if b["block_id"] == "persona_closest")["elements"][0]["text"]
+    # Titled after the closest segment, which the card names first among the closest ones.
+    assert header.startswith("Pasted apps, closest to ")
+    assert closest.startswith(f"🧭 Closest segments: {header.removeprefix('Pasted apps, closest to ')}, ")
     apps = next(b for b in card["blocks"] if b["block_id"] == "persona_apps")["text"]["text"]
     assert "小红书" in apps and "Keep" in apps and "美团" in apps
     assert "unmatched" not in apps
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("小红书 1.5, Keep -3", ["Scores must be between 0 and 1", "小红书 1.5", "Keep -3"]),
+        ("TotallyNewApp 0.9, Instagarmmmx 0.5", ["None of these apps", "TotallyNewApp",
+                                                 "Instagarmmmx (did you mean Instagram?)", "/persona help"]),
+    ],
+)
+def test_a_bad_paste_is_answered_with_what_is_wrong(bot: Harness, text: str, named: list[str]) -> None:
+    name = f"bad-{len(text)}"
+    resp = bot.sender.slash_command(text, user_id="U0BADPASTE", channel_id="C0BADPASTE",
+                                    response_url=response_url(bot, name, "C0BADPASTE", "U0BADPASTE"))
+    assert resp.status == 200
+    shown = wait_url(bot, name, lambda p: any(b.get("block_id") == "persona_error" for b in blocks_of(p)))
+    message = next(b for b in blocks_of(shown) if b["block_id"] == "persona_error")["text"]["text"]
+    for part in named:
+        assert part in message
 
 
 def test_the_picker_modal_offers_segments_as_you_type_and_makes_the_card(bot: Harness) -> None:
@@ -268,7 +290,7 @@ def test_the_picker_opened_from_app_home_answers_in_the_dm(bot: Harness) -> None
     dm = "D" + user[1:]
     card = wait_call(bot, "chat.update", dm, is_card)
     assert card.ok
-    assert "3 pasted apps" in text_of(card.params)
+    assert "Pasted apps, closest to " in text_of(card.params) and "Grounded on 3 apps" in text_of(card.params)
 
 
 # --- mentions, DMs and the message shortcut ----------------------------------------------------------------------
@@ -301,7 +323,7 @@ def test_a_direct_message_is_answered_in_the_dm(bot: Harness) -> None:
     assert working.params.get("thread_ts") is None
     card = wait_call(bot, "chat.update", dm, is_card)
     assert card.params["ts"] == working.response["ts"]
-    assert "3 pasted apps" in text_of(card.params)
+    assert "Pasted apps, closest to " in text_of(card.params) and "Grounded on 3 apps" in text_of(card.params)
 
 
 def test_help_in_a_dm_has_no_modal_button(bot: Harness) -> None:
@@ -320,7 +342,7 @@ def test_the_message_shortcut_answers_in_that_messages_thread(bot: Harness) -> N
     assert working.params["thread_ts"] == message["ts"]
     card = wait_call(bot, "chat.update", channel, is_card)
     assert card.params["ts"] == working.response["ts"]
-    assert "3 pasted apps" in text_of(card.params)
+    assert "Pasted apps, closest to " in text_of(card.params) and "Grounded on 3 apps" in text_of(card.params)
 
 
 def test_the_message_shortcut_where_the_app_cannot_post_tells_the_user_privately(bot: Harness) -> None:

@@ -224,6 +224,14 @@ def test_categories(wh: Warehouse, dataset: Dataset) -> None:
     assert wh.categories() == sorted(dataset.categories, key=lambda c: c.category)
 
 
+def test_segment_confidences(wh: Warehouse, dataset: Dataset) -> None:
+    expected: dict[str, dict[str, float]] = {s.id: {} for s in dataset.segments}
+    for row in dataset.segment_apps:
+        expected[row.segment_id][row.app_id] = row.confidence
+    got = wh.segment_confidences()
+    assert {sid: apps for sid, apps in got.items() if apps} == {sid: apps for sid, apps in expected.items() if apps}
+
+
 def test_catalog(wh: Warehouse, dataset: Dataset) -> None:
     assert wh.catalog() == sorted(dataset.apps, key=lambda a: a.app_id)
 

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.app_matching import AppMatcher, normalize_name
+from bot.app_matching import AppMatcher, english_names, normalize_name
+from bot.dataset import Dataset
 from bot.models import CatalogApp, ParsedApp
 from bot.parsing import parse_app_list
 
@@ -161,6 +162,16 @@ def test_resolve_keeps_the_first_of_two_names_for_one_app(matcher: AppMatcher) -
     ]
 
 
+def test_resolve_merges_two_names_for_one_app_visibly(matcher: AppMatcher) -> None:
+    parsed = parse_app_list("RED 0.5, Keep 0.8, 小紅書 0.9, Little Red Book").apps
+    resolved = matcher.resolve(parsed)
+    assert [(a.name, a.app_id, a.score, a.merged_from) for a in resolved] == [
+        # The first name stays, the others are listed, and the app keeps the highest score it was given.
+        ("RED", "xhs", 0.9, ["小紅書", "Little Red Book"]),
+        ("Keep", "keep", 0.8, []),
+    ]
+
+
 def test_resolve_clears_a_stale_app_id(matcher: AppMatcher) -> None:
     resolved = matcher.resolve([ParsedApp(name="Nothing Like It", app_id="keep")])
     assert resolved[0].app_id is None
@@ -220,3 +231,40 @@ def test_every_catalog_name_and_alias_matches_itself(app: CatalogApp, variant: C
     for text in [app.name, *app.aliases]:
         found = matcher.match(variant(text))
         assert found is not None and found.app_id == app.app_id
+
+
+# --- common English names (bot/data/app_english_names.csv) -----------------------------------------------------
+
+
+def test_common_english_names_match(matcher: AppMatcher) -> None:
+    assert "little red book" not in {normalize_name(n) for app in CATALOG for n in (app.name, *app.aliases)}
+    for name in ("Little Red Book", "little red book", "LITTLE RED BOOK app", "Meitu Xiuxiu"):
+        app = matcher.match(name)
+        assert app is not None, name
+    assert matcher.match("Little Red Book").app_id == "xhs"
+    # Found through any catalog spelling: the table says 美图秀秀, which this catalog lists as an alias.
+    assert matcher.match("Meitu Xiuxiu").app_id == "meitu"
+
+
+def test_english_names_never_shadow_a_catalog_name() -> None:
+    own = CatalogApp(app_id="lrb", name="Little Red Book", category="reading")
+    matcher = AppMatcher([*CATALOG, own])
+    assert matcher.match("Little Red Book").app_id == "lrb"
+
+
+def test_an_english_name_for_a_shared_label_adds_nothing() -> None:
+    # Two catalog apps both known as 小红书: the table cannot say which "Little Red Book" means.
+    twin = CatalogApp(app_id="xhs_lite", name="XHS Lite", category="social", aliases=["小红书"])
+    matcher = AppMatcher([*CATALOG, twin])
+    assert matcher.match("Little Red Book") is None
+
+
+def test_every_english_name_matches_its_sample_app(sample_dataset: Dataset) -> None:
+    catalog = sample_dataset.apps
+    matcher = AppMatcher(catalog)
+    by_label = {normalize_name(n): app.app_id for app in catalog for n in (app.name, *app.aliases)}
+    for key, names in english_names().items():
+        assert key in by_label, f"{key} names no sample app"
+        for name in names:
+            found = matcher.match(name)
+            assert found is not None and found.app_id == by_label[key], name

@@ -17,6 +17,7 @@ from bot.i18n import bucket_label, keys, normalize_lang, t
 from bot.models import (
     PROFILE_FIELDS,
     Citations,
+    ClosestSegment,
     Demographics,
     GroundingApp,
     Hashtags,
@@ -512,7 +513,7 @@ def test_checker_for_modals():
 
 PLACEHOLDERS = (
     "n", "size", "pct", "model", "version", "when", "ago", "name", "example", "query", "error", "channel", "seconds",
-    "ref", "app", "ratio",
+    "ref", "items", "shared", "of", "names", "apps", "app", "ratio",
 )
 
 
@@ -644,3 +645,41 @@ def test_any_text_in_any_field_still_fits(case: tuple[PersonaResult, bool, str |
 def test_any_error_message_fits(text: str, suggestions: list[tuple[str, str]], example: str | None, retry: str | None):
     message = error_message(text, "en", suggestions=suggestions, example=example, retry_value=retry)
     assert_fits(message)
+
+
+# --- pasted lists: merged names, closest segments and the title ------------------------------------------------
+
+CLOSEST = [
+    ClosestSegment(id="seg_001", name="Fitness enthusiasts in Taipei", shared=7, of=10, similarity=0.81),
+    ClosestSegment(id="seg_009", name="Runners <!here>", shared=5, of=10, similarity=0.6),
+]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_pasted_card_is_titled_after_its_closest_segment_and_names_them(lang: str) -> None:
+    result = pasted(make_result(lang=lang)).model_copy(update={"closest_segments": CLOSEST})
+    card = persona_card(result)
+    assert_fits(card)
+    assert card["blocks"][0]["text"]["text"] == t("title.pasted_closest", lang, name="Fitness enthusiasts in Taipei")
+    closest = block_text(card, "persona_closest")
+    assert "Fitness enthusiasts in Taipei" in closest and "Runners &lt;!here&gt;" in closest
+    if lang == "en":
+        assert closest == (
+            "🧭 Closest segments: Fitness enthusiasts in Taipei, 7 of 10 apps shared · "
+            "Runners &lt;!here&gt;, 5 of 10 apps shared"
+        )
+
+
+def test_a_weak_closest_segment_is_named_but_not_the_title() -> None:
+    weak = [ClosestSegment(id="seg_001", name="Fitness enthusiasts in Taipei", shared=1, of=3, similarity=0.3)]
+    card = persona_card(pasted(make_result()).model_copy(update={"closest_segments": weak}))
+    assert card["blocks"][0]["text"]["text"] == "Persona for 3 pasted apps"
+    expected = "🧭 Closest segment: Fitness enthusiasts in Taipei, 1 of 3 apps shared"
+    assert block_text(card, "persona_closest") == expected
+
+
+def test_merged_names_are_shown_on_the_grounding_line() -> None:
+    apps = [GroundingApp(name="RED", app_id="xhs", score=0.9, category="social", merged_from=["小紅書", "<@U1>"])]
+    card = persona_card(pasted(make_result(apps=apps)))
+    assert block_text(card, "persona_apps").splitlines()[1] == "● RED (social) · 0.90 · merged with 小紅書, &lt;@U1&gt;"
+    assert "persona_closest" not in json.dumps(card)

@@ -325,22 +325,35 @@ def survey(evaluation: ModuleType):
 
 
 def test_survey_protocol_reproduces_the_stated_baseline(survey) -> None:
-    assert survey.segments == 23
-    assert survey.mixture.female_mae == pytest.approx(6.3, abs=0.3)
-    assert survey.mixture.age_tv == pytest.approx(9.2, abs=0.3)
-    assert survey.floor.age_tv == pytest.approx(2.6, abs=0.2)
+    # The figures (mixture 6.29 / 9.17, floor 2.6) come from one random halving; one halving moves them
+    # by about ±1.3 points, so the mean over the script's halvings is compared with a tolerance of half that.
+    assert survey.segments == 231  # every pair of the 23 categories has at least 40 second-half respondents
+    assert survey.mixture.female_mae == pytest.approx(6.29, abs=0.6)
+    assert survey.mixture.age_tv == pytest.approx(9.17, abs=0.6)
+    assert survey.floor.female_mae == pytest.approx(2.6, abs=0.2)
 
 
-def test_survey_pooling_stays_level_with_the_mixture(survey) -> None:
-    # Measured, not tuned: the constant comes from synthetic panels (docs/demographics.md).
-    assert survey.pooled.female_mae < survey.mixture.female_mae + 0.3
-    assert survey.pooled.age_tv < survey.mixture.age_tv
+def test_survey_pooling_beats_the_mixture(survey) -> None:
+    assert survey.pooled.female_mae < survey.mixture.female_mae - 0.5
+    assert survey.pooled.age_tv < survey.mixture.age_tv - 1.0
     assert survey.pooled.female_mae > survey.floor.female_mae
 
 
-@pytest.mark.xfail(strict=True, reason="target not reached with a constant chosen off the survey; see docs")
-def test_survey_pooling_meets_the_target(survey) -> None:
-    assert survey.pooled.female_mae < survey.mixture.female_mae
-    assert survey.pooled.age_tv < survey.mixture.age_tv
-    assert survey.pooled.female_mae <= 5.3
-    assert survey.pooled.age_tv <= 7.5
+@pytest.fixture(scope="module")
+def cross_validated(evaluation: ModuleType):
+    if not (SURVEY / "app_user_clean.csv").is_file():
+        pytest.skip(f"survey not available at {SURVEY}")
+    # A smaller run than the documented one (`--cross-validate`: 10 halvings, 2 inner ones, a finer grid).
+    return evaluation.cross_validate(SURVEY, splits=2, inner_splits=1, grid=(0.5, 0.6, 0.65, 0.7, 0.8, 0.9, 1.0))
+
+
+def test_cross_validated_calibration_beats_the_synthetic_constant(cross_validated) -> None:
+    assert cross_validated.pooled.female_mae < cross_validated.synthetic.female_mae
+    assert cross_validated.pooled.age_tv < cross_validated.synthetic.age_tv
+    assert REDUNDANCY in cross_validated.chosen
+
+
+@pytest.mark.xfail(strict=True, reason="cross-validated age error stays above 7.5; see docs/demographics.md")
+def test_survey_pooling_meets_the_target(cross_validated) -> None:
+    assert cross_validated.pooled.female_mae <= 5.3
+    assert cross_validated.pooled.age_tv <= 7.5

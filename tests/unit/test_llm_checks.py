@@ -24,7 +24,7 @@ from bot.warehouse.duckdb import DuckDBWarehouse
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
 
 API_KEY = "sk-checks-test-0123456789"
-SEGMENT = "seg_001"  # Fitness enthusiasts in Taipei: 46.3% women, 53.7% men, 185,000 people
+SEGMENT = "seg_001"  # Fitness enthusiasts in Taipei
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,13 @@ def test_the_examples_figures_are_caught_against_the_segments_own(service: Perso
     figures = grounding_figures(prepared.grounding, prepared.demographics)
     assert unsupported_figures("women lead slightly at 57.3% against 42.7% men", figures) == ["57.3%", "42.7%"]
     # The segment's own figures, rounded as people round them, pass; so do sums of neighbouring age buckets.
-    assert unsupported_figures("46% women and 53.7% men; 66.2% are 25–44", figures) == []
-    assert unsupported_figures("about 185,000 people (18.5万)", figures) == []
+    gender, age = prepared.demographics.gender, prepared.demographics.age
+    own = (f"{gender['female']:.0f}% women and {gender['male']:.1f}% men; "
+           f"{age['25-34'] + age['35-44']:.1f}% are 25–44")
+    assert unsupported_figures(own, figures) == []
+    size = prepared.grounding.segment.size if prepared.grounding.segment else None
+    assert size is not None and size != 250_000
+    assert unsupported_figures(f"about {size:,} people ({size / 10_000:.1f}万)", figures) == []
     assert unsupported_figures("some 250,000 people", figures) == ["250,000"]
     # App scores as decimals or percentages.
     score = prepared.grounding.apps[0].score
@@ -157,12 +162,14 @@ def test_copied_example_figures_never_reach_the_card(service: PersonaService, se
     copied = example_output()
     copied["citations"] = {field: ["Strava"] for field in copied["citations"]}
     server.enqueue(Reply.json(copied), Reply.json(copied))
-    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
+    request = PersonaRequest(kind="segment", query=SEGMENT, lang="en")
+    data = service.prepare(service.ground(request)).demographics
+    result = service.run(request)
     assert result.meta.writer == "offline"
     assert result.meta.note is not None and "figures not in the data" in result.meta.note
     assert "57.3" not in json.dumps(result.model_dump(mode="json"))
     # The card's figures are the data's.
-    assert result.demographics.gender == {"female": 46.3, "male": 53.7} and result.demographics.source == "data"
+    assert result.demographics.gender == data.gender and result.demographics.source == data.source
     repair = server.requests[1].last_user_message
     assert "figures that are not in the data" in repair and "copy the worked example" in repair
 

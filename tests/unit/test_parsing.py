@@ -278,3 +278,54 @@ def test_scores_come_back_in_any_format(pairs: list[tuple[str, int]], data: st.D
     apps = parse_app_list("\n".join(lines)).apps
     assert [app.name for app in apps] == [name for name, _ in pairs]
     assert [app.score for app in apps] == pytest.approx([percent / 100 for _, percent in pairs])
+
+
+# --- out of range: flagged, never clamped (the service refuses the paste) ---------------------------------------
+
+OUT_OF_RANGE = [
+    ("fraction paste with a decimal above 1", "小红书 1.5, Keep 0.85", [("小红书 1.5", "1.5", True)]),
+    ("minus sign touching the digits", "Keep -3", [("Keep -3", "-3", True)]),
+    ("both in one paste", "小红书 1.5, Keep -3", [("小红书 1.5", "1.5", True), ("Keep -3", "-3", True)]),
+    ("negative after a colon", "Keep: -0.5, Strava", [("Keep: -0.5", "-0.5", True)]),
+    ("negative cell", "Keep\t-3\nStrava\t0.5", [("Keep", "-3", True)]),
+    ("above 100 after a colon", "Keep: 150\nStrava (0.5)", [("Keep: 150", "150", True)]),
+    ("above 100 percent", "Keep 150%", [("Keep 150%", "150%", True)]),
+    ("above 100 in brackets", "Keep (120)", [("Keep (120)", "120", True)]),
+    ("score column", "App\tScore\nKeep\t-3\nStrava\t150", [("Keep", "-3", True), ("Strava", "150", True)]),
+    ("json object", '{"Keep": -1, "Strava": 0.5}', [("Keep", "-1", True)]),
+    ("json score field", '[{"name": "Keep", "score": 1.5}]', [("Keep", "1.5", True)]),
+    ("labelled score", "name: Keep\nscore: 150", [("Keep", "150", True)]),
+    ("lone decimal above 1 after a colon", "Keep: 1.5", [("Keep: 1.5", "1.5", True)]),
+    ("lone trailing decimal is uncertain", "小红书 1.5", [("小红书 1.5", "1.5", False)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [(c[1], c[2]) for c in OUT_OF_RANGE], ids=[c[0] for c in OUT_OF_RANGE])
+def test_out_of_range_scores_are_flagged_not_clamped(text: str, expected: list[tuple[str, str, bool]]) -> None:
+    outcome = parse_app_list(text)
+    assert [(found.text, found.value, found.certain) for found in outcome.out_of_range] == expected
+    flagged = {found.text for found in outcome.out_of_range}
+    # A flagged number is no score: nothing was clamped into range or read on another scale.
+    assert all(app.score is None for app in outcome.apps if app.name in flagged)
+    assert looks_like_app_list(text)
+
+
+IN_RANGE = [
+    ("a bare integer above 100 is a name", "Office 365, Keep 92, Strava 85"),
+    ("a number cell above 100 is an app", "Keep, 12306"),
+    ("spaced dash makes the tight one a dash", "Keep - 0.92\nStrava -0.5"),
+    ("a decimal above 1 on a percent scale", "Keep 92.5, Strava 80"),
+    ("integers above 1 stay percents beside fractions", "Keep 92, Strava 0.8"),
+    ("age range", "Moms aged 25-34"),
+    ("an integer one on a fraction scale", "Keep: 1, Strava: 0.5"),
+]
+
+
+@pytest.mark.parametrize("text", [c[1] for c in IN_RANGE], ids=[c[0] for c in IN_RANGE])
+def test_in_range_or_name_numbers_are_not_flagged(text: str) -> None:
+    assert parse_app_list(text).out_of_range == ()
+
+
+def test_a_paste_is_refused_whole_and_its_scores_untouched() -> None:
+    outcome = parse_app_list("小红书 1.5, Keep 0.85, 美团 0.8")
+    assert [(app.name, app.score) for app in outcome.apps] == [("小红书 1.5", None), ("Keep", 0.85), ("美团", 0.8)]

@@ -6,7 +6,7 @@ import pytest
 
 from bot.config import Settings
 from bot.dataset import read_dataset
-from bot.errors import EmptyAppList, LLMError, UnknownSegment
+from bot.errors import EmptyAppList, LLMError, NoKnownApps, ScoresOutOfRange, UnknownSegment
 from bot.models import PersonaDraft, WriterRequest
 from bot.offline_writer import OfflineWriter
 from bot.service import PersonaService
@@ -143,3 +143,83 @@ def test_sample_segments_all_produce_personas(settings: Settings) -> None:
             result = service.run(PersonaRequest(kind="segment", query=summary.id, lang=lang))
             assert result.segment is not None and result.segment.id == summary.id
             assert 2 <= len(result.hashtags.zh) <= 3 and 2 <= len(result.hashtags.en) <= 3
+
+
+# --- honest inputs: each bad paste is refused by name -----------------------------------------------------------
+
+
+class _EstimatingWriter:
+    """An LLM-like writer: whatever the offline writer says, with an age and gender estimate of its own."""
+
+    kind = "llm"
+    model_name = "estimating-model"
+
+    def write(self, request: WriterRequest) -> WriterResult:
+        base = OfflineWriter().write(request).draft.model_dump()
+        base["demographics_estimate"] = {
+            "age": {"18-24": 50, "25-34": 30, "35+": 20},
+            "gender": {"female": 60, "male": 40},
+        }
+        return WriterResult(PersonaDraft.model_validate(base))
+
+
+def test_unknown_only_paste_gets_no_persona_offline(small_service: PersonaService) -> None:
+    with pytest.raises(NoKnownApps) as err:
+        small_service.run(PersonaRequest(kind="apps", query="SomeNewApp 0.9, Keeep Fit, Zzz", lang="en"))
+    assert err.value.exit_code == 2
+    assert err.value.names == ["SomeNewApp", "Keeep Fit", "Zzz"]
+    assert err.value.suggestions == {"Keeep Fit": "Keep"}  # too short a name ("Zzz") gets no guess
+    assert "SomeNewApp" in str(err.value) and "/persona help" in str(err.value)
+
+
+def test_unknown_only_paste_is_an_ai_estimate_with_an_llm(small_service: PersonaService) -> None:
+    service = PersonaService(small_service.settings, small_service.warehouse, _EstimatingWriter())
+    result = service.run(PersonaRequest(kind="apps", query="SomeNewApp 0.9, Another One", lang="en"))
+    assert result.coverage == 0 and result.source == "ai_estimate"
+    assert result.demographics.gender == {"female": 60.0, "male": 40.0}
+    assert result.closest_segments == []
+
+
+@pytest.mark.parametrize(
+    ("paste", "named"),
+    [
+        ("小红书 1.5, Keep 0.85", ["小红书 1.5"]),
+        ("小红书 1.5", ["小红书 1.5"]),
+        ("Keep -3", ["Keep -3"]),
+        ("小红书 0.9, Keep -3, meituan: 150", ["Keep -3", "meituan: 150"]),
+        ("Keep\t-3\n美团\t0.8", ["Keep -3"]),
+    ],
+)
+def test_out_of_range_scores_are_refused_by_name(small_service: PersonaService, paste: str, named: list[str]) -> None:
+    with pytest.raises(ScoresOutOfRange) as err:
+        small_service.run(PersonaRequest(kind="apps", query=paste, lang="en"))
+    assert err.value.items == named
+    assert err.value.exit_code == 2
+    assert all(item in str(err.value) for item in named)
+
+
+def test_a_trailing_decimal_that_is_no_score_stays_a_name(small_service: PersonaService) -> None:
+    # Neither "Windows 3.1" nor "Windows" is a catalog app: an unknown name, not a bad score.
+    grounding = small_service.ground_apps("Windows 3.1, Keep")
+    assert [(a.name, a.app_id) for a in grounding.apps] == [("Windows 3.1", None), ("Keep", "keep")]
+
+
+def test_two_names_for_one_app_are_merged_visibly(small_service: PersonaService) -> None:
+    result = small_service.run(PersonaRequest(kind="apps", query="RED 0.6, Keep 0.9, 小紅書 0.8", lang="en"))
+    assert [(a.name, a.app_id, a.score, a.merged_from) for a in result.apps] == [
+        ("RED", "xhs", 0.8, ["小紅書"]),
+        ("Keep", "keep", 0.9, []),
+    ]
+
+
+# --- nearest segments for a paste --------------------------------------------------------------------------------
+
+
+def test_a_paste_names_its_closest_segments(small_service: PersonaService) -> None:
+    result = small_service.run(PersonaRequest(kind="apps", query="Keep 0.9, 小红书 0.6, 美团 0.2", lang="en"))
+    assert [(c.id, c.shared, c.of) for c in result.closest_segments] == [("s1", 2, 3), ("s2", 2, 3)]
+    assert result.closest_segments[0].similarity > result.closest_segments[1].similarity
+    data = result.model_dump(mode="json")
+    assert data["closest_segments"][0] == result.closest_segments[0].model_dump(mode="json")
+    # A segment's own persona is not compared with the others.
+    assert small_service.run(PersonaRequest(kind="segment", query="s1", lang="en")).closest_segments == []

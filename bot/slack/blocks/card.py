@@ -17,13 +17,15 @@ from typing import Any
 
 from bot.followups.registry import kinds as followup_kinds
 from bot.i18n import t
-from bot.models import PROFILE_FIELDS, Demographics, GroundingApp, PersonaResult
+from bot.models import PROFILE_FIELDS, ClosestSegment, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import escape, length, plain, single_line, truncate
 from bot.slack.blocks import limits
 from bot.text_render import (
+    closest_line,
     distribution_rows,
     format_score,
     format_time,
+    merged_note,
     source_label,
     source_line,
     standout_lines,
@@ -46,6 +48,8 @@ _BUCKET_LABEL_LIMIT = 16
 _NOTE_LIMIT = 300
 _META_LIMIT = 80
 _FALLBACK_LIMIT = 300
+_MERGED_LIMIT = 120
+_CLOSEST_LIMIT = 400
 # Room left under the ceiling for rounding between the budget and the assembled card.
 _TOTAL_MARGIN = 100
 
@@ -178,13 +182,27 @@ def _app_line(app: GroundingApp, lang: str) -> str:
         line += f" · {format_score(app.score)}"
     if not app.app_id:
         line += f" · _{t('unmatched', lang)}_"
-    return line
+    return line + _merged_suffix(app, lang)
 
 
 def _apps_block(apps: Sequence[GroundingApp], lang: str) -> Block:
     head = f"*{t('grounded_on', lang, n=len(apps))}*"
     lines = [_app_line(app, lang) for app in apps[:APPS_SHOWN]]
     return _section(_fit_lines(head, lines, limits.MAX_SECTION_TEXT, lang, total=len(apps)), "persona_apps")
+
+
+# --- pasted lists: merged names and closest segments -------------------------------------------------------------
+
+
+def _merged_suffix(app: GroundingApp, lang: str) -> str:
+    note = merged_note(app, lang)
+    # Not in italics: a pasted name may hold the `_` that would end them early.
+    return f" · {truncate(escape(note), _MERGED_LIMIT)}" if note else ""
+
+
+def _closest_blocks(closest: Sequence[ClosestSegment], lang: str) -> list[Block]:
+    line = closest_line(list(closest), lang)
+    return [_context([f"🧭 {truncate(escape(line), _CLOSEST_LIMIT)}"], "persona_closest")] if line else []
 
 
 def _pasted_title(n: int, lang: str) -> str:
@@ -230,6 +248,7 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
     bottom.extend(_demographics_blocks(result.demographics, lang))
     bottom.extend(_standouts_block(result.apps, lang))
     bottom.append(_apps_block(result.apps, lang))
+    bottom.extend(_closest_blocks(result.closest_segments, lang))
     bottom.append({"type": "divider", "block_id": "persona_divider_footer"})
     bottom.append(_context(_footer(result, cached_ago), "persona_footer"))
     bottom.extend(_action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or ""))))

@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot import metrics
-from bot.errors import EmptyAppList, PersonaError, UnknownSegment
+from bot.errors import EmptyAppList, NoKnownApps, PersonaError, ScoresOutOfRange, UnknownSegment
 from bot.i18n import t
 from bot.models import PersonaResult
 from bot.mrkdwn import unescape_incoming
@@ -72,6 +72,10 @@ class PersonaFlows(FlowsBase):
             self._safe_show(surface, cards.error_message(t("msg.empty_list", lang), lang,
                                                          example=EmptyAppList.EXAMPLE))
             return "empty_list"
+        except (NoKnownApps, ScoresOutOfRange) as exc:
+            self._safe_show(surface, cards.error_message(_bad_paste_message(exc, lang), lang,
+                                                         example=EmptyAppList.EXAMPLE))
+            return "no_known_apps" if isinstance(exc, NoKnownApps) else "scores_out_of_range"
         except RateLimited as exc:
             self._safe_show(surface, cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
             return "rate_limited"
@@ -160,6 +164,21 @@ class PersonaFlows(FlowsBase):
             return
         surface = self.card_surface(client, where, replace=True)
         self.deliver(surface, stored.request, user_id, refresh=True)
+
+
+def _bad_paste_message(exc: NoKnownApps | ScoresOutOfRange, lang: str) -> str:
+    """The user's own words back, named one by one: which apps are unknown, or which scores are out of range."""
+    if isinstance(exc, ScoresOutOfRange):
+        return t("msg.scores_out_of_range", lang, items=_names(exc.items))
+    names = [
+        t("msg.did_you_mean", lang, name=name, app=exc.suggestions[name]) if name in exc.suggestions else name
+        for name in exc.names
+    ]
+    return t("msg.no_known_apps", lang, apps=_names(names))
+
+
+def _names(items: list[str], limit: int = 8) -> str:
+    return ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
 
 
 def _card_outcome(result: PersonaResult) -> str:
