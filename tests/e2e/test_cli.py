@@ -181,7 +181,7 @@ def test_out_of_range_scores_exit_2_naming_them(env: dict[str, str]) -> None:
 
 
 def test_pasted_persona_json_names_closest_segments(env: dict[str, str]) -> None:
-    paste = "Strava 0.9, Nike Run Club 0.85, Garmin Connect 0.8, World Gym 0.7"
+    paste = "Nike Run Club 0.9, World Gym 0.85, MyFitnessPal 0.8, Nike Training Club 0.7"
     proc = run(["persona", "--apps", paste, "--format", "json"], env)
     assert proc.returncode == 0, proc.stderr
     closest = json.loads(proc.stdout)["closest_segments"]
