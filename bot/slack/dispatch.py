@@ -153,8 +153,8 @@ class JobRunner:
         log.error("job_failed_for_good", extra={"flow": payload.get("flow"), "tries": tries, "error": error})
         try:
             self.queue.record_failed(record.job_id, tries=tries, error=error, flow=str(payload.get("flow", "")))
-        except Exception:
-            log.warning("job_failed_not_recorded", exc_info=True)
+        except Exception as exc:
+            log.warning("job_failed_not_recorded", extra={"error": type(exc).__name__})
         lang = str(payload.get("lang") or self.settings.default_lang)
         sorry = cards.error_message(t("msg.job_failed", lang), lang)
         try:
@@ -168,8 +168,9 @@ class JobRunner:
                     MessageSurface(self.client, str(where["channel"]), ts=posted[-1]).show(sorry)
                 else:
                     self.flows._notice(self.client, where, str(payload.get("user_id", "")), t("msg.job_failed", lang))
-        except Exception:
-            log.warning("job_failed_notice_failed", exc_info=True)
+        except Exception as exc:
+            # Slack refused or is unreachable: the job is still listed for operators.
+            log.warning("job_failed_notice_failed", extra={"error": f"{type(exc).__name__}: {exc}"[:200]})
         record.mark_delivered()
 
     @staticmethod
