@@ -13,6 +13,11 @@ from bot.devtools.processes import OWN_GROUP, ExitedWhileStarting, free_port, st
 from bot.errors import PersonaError
 
 
+def queues_work(env: Mapping[str, str]) -> bool:
+    """True when a bot with this environment hands its work to worker processes (REDIS_URL, queue not off)."""
+    return bool(env.get("REDIS_URL")) and env.get("PERSONA_JOBS", "queue") == "queue"
+
+
 class WorkerStartError(PersonaError):
     """The worker did not come up; its own output says why."""
 

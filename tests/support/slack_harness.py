@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.devtools import Call, SlackRequestSender, SlackStandIn
-from bot.devtools.worker_process import WorkerProcess
+from bot.devtools.worker_process import WorkerProcess, queues_work
 from tests.support.block_limits import violations
 from tests.support.processes import OWN_GROUP, free_port, stop_process, wait_healthy
 
@@ -88,11 +88,6 @@ def bot_env(tmp: Path, standin: SlackStandIn, warehouse_file: Path, **extra: str
         **extra,
     })
     return env
-
-
-def queues_work(env: dict[str, str]) -> bool:
-    """True when a bot with this environment hands its work to `persona-bot worker` processes."""
-    return bool(env.get("REDIS_URL")) and env.get("PERSONA_JOBS", "queue") == "queue"
 
 
 @contextmanager
