@@ -10,6 +10,7 @@ still happens where the request arrived, and the two slow steps, `deliver` (data
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -86,10 +87,24 @@ class JobRunner:
         # delivered. A copy whose holder died takes over once the holder's lock lapses.
         self.running = SingleFlight(queue.redis, lock_ttl=queue.options.redelivery_after,
                                     wait_timeout=queue.options.time_limit)
+        self._in_hand = 0
+        self._count_lock = threading.Lock()
+
+    @property
+    def jobs_in_hand(self) -> int:
+        """Jobs this worker is running now (its /healthz says so, for operators and the bench)."""
+        with self._count_lock:
+            return self._in_hand
 
     def __call__(self, job_id: str) -> None:
-        # A fresh context per job: the worker's threads run one job after another.
-        run_isolated(self._run, job_id)
+        with self._count_lock:
+            self._in_hand += 1
+        try:
+            # A fresh context per job: the worker's threads run one job after another.
+            run_isolated(self._run, job_id)
+        finally:
+            with self._count_lock:
+                self._in_hand -= 1
 
     def _run(self, job_id: str) -> None:
         begin(job_id)

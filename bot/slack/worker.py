@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dramatiq import Worker
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -27,6 +27,9 @@ from bot.config import Settings
 from bot.errors import PersonaError
 from bot.jobs import JobQueue, QueueOptions
 from bot.logging_setup import configure_logging
+
+if TYPE_CHECKING:
+    from bot.slack.dispatch import JobRunner
 
 log = logging.getLogger("bot.worker")
 
@@ -49,8 +52,9 @@ class QueueDepth(Collector):
 class WorkerProbe:
     """/healthz and /metrics of one worker process, on its own thread."""
 
-    def __init__(self, worker: Worker, host: str, port: int):
+    def __init__(self, worker: Worker, runner: JobRunner, host: str, port: int):
         self.worker = worker
+        self.runner = runner
         self.stopping = False
         probe = self
 
@@ -58,7 +62,8 @@ class WorkerProbe:
             def do_GET(self) -> None:
                 if self.path == "/healthz":
                     ok = probe.healthy()
-                    self._answer(200 if ok else 503, json.dumps({"ok": ok}).encode(), "application/json")
+                    body = {"ok": ok, "jobs_in_hand": probe.runner.jobs_in_hand}
+                    self._answer(200 if ok else 503, json.dumps(body).encode(), "application/json")
                 elif self.path == "/metrics":
                     self._answer(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
                 else:
@@ -105,12 +110,13 @@ def run_worker(settings: Settings, *, concurrency: int, host: str, port: int) ->
 
     queue = JobQueue(QueueOptions.from_settings(settings))
     flows = build_flows(settings, queued=False)
-    queue.declare(JobRunner(settings, flows, build_client(settings), queue))
+    runner = JobRunner(settings, flows, build_client(settings), queue)
+    queue.declare(runner)
     worker = Worker(queue.broker, worker_threads=concurrency, worker_timeout=1000)
     # One job in memory per thread: a worker never sits on jobs that an idle worker elsewhere could start.
     worker.queue_prefetch = concurrency
     REGISTRY.register(QueueDepth(queue))
-    probe = WorkerProbe(worker, host, port)
+    probe = WorkerProbe(worker, runner, host, port)
 
     stop = threading.Event()
 
