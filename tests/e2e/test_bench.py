@@ -89,7 +89,7 @@ def test_options_from_the_command_line() -> None:
     assert options.scale == QUICK and options.only == {1, 3, 8} and not options.append
     assert (options.llm_latency, options.price_input, options.price_output) == (0.2, 1.5, 3.0)
     with pytest.raises(SystemExit):
-        parse_args(["--only", "9"])
+        parse_args(["--only", "10"])
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
