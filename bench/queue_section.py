@@ -10,6 +10,7 @@ from bench.stats import mb, ms, pct, ratio
 
 TITLE = "Job queue: web and workers apart"
 ACK_TARGET_MS = 100.0
+LABELS = {"real": "web + 2 workers (job queue)", "in-process": DESIGN_LABELS["in-process"]}
 WEB_RSS_TARGET_BYTES = 150_000_000
 
 
@@ -23,10 +24,10 @@ def queue_section(figures: QueueFigures | None, llm_latency: float) -> Section:
         f"design is `persona-bot serve` acking and queueing with 2 `persona-bot worker` processes of "
         f"{WORKER_CONCURRENCY} threads beside it; the in-process design is the same server with "
         "`PERSONA_JOBS=in-process`, doing the work in its own listener threads as before the queue. *Cards per "
-        "second*: fresh requests sent at once to 1, 2, 4 workers of fixed concurrency; cards / (last card − first "
-        "request). *Worker death*: a worker SIGKILLed while the LLM writes its job "
-        f"(LLM latency {figures.death_llm_latency:g} s, `PERSONA_JOB_REDELIVERY_AFTER={figures.redelivery_after:g}`); "
-        "time from the kill to the card.")
+        f"second*: fresh requests sent at once to {', '.join(str(x.workers) for x in figures.rates)} workers of "
+        "fixed concurrency; cards / (last card − first request). *Worker death*: a worker SIGKILLed while the LLM "
+        f"writes its job (LLM latency {figures.death_llm_latency:g} s, "
+        f"`PERSONA_JOB_REDELIVERY_AFTER={figures.redelivery_after:g}`); time from the kill to the card.")
     _bursts(s, figures)
     _rates(s, figures, llm_latency)
     _memory(s, figures)
@@ -45,7 +46,7 @@ def _bursts(s: Section, f: QueueFigures) -> None:
         for count, samples in sorted(levels.items()):
             acks = _acks(samples)
             cards = [x.card_ms for x in samples if x.card_ms is not None]
-            table.add(DESIGN_LABELS[design], count, len(samples), ms(pct(acks, 50)), ms(pct(acks, 99)),
+            table.add(LABELS[design], count, len(samples), ms(pct(acks, 50)), ms(pct(acks, 99)),
                       ms(max(acks) if acks else None), ms(pct(cards, 50)), ms(max(cards) if cards else None),
                       sum(1 for x in samples if x.outcome != "card"))
     s.tables.append(table)
