@@ -19,19 +19,11 @@ from bench.stack import BotProcess, Design, Stack, start_llm
 
 
 @dataclass
-class CardRate:
-    workers: int
-    concurrency: int
-    samples: list[Sample]
-    seconds: float
+class CardRate(phases.Throughput):
+    """Cards per second of `users` fresh requests sent at once to `workers` workers of `concurrency` threads."""
 
-    @property
-    def cards(self) -> int:
-        return sum(1 for s in self.samples if s.outcome == "card")
-
-    @property
-    def per_second(self) -> float:
-        return self.cards / self.seconds if self.seconds > 0 else 0.0
+    workers: int = 1
+    concurrency: int = 1
 
 
 @dataclass
@@ -83,7 +75,7 @@ def card_rate(stack: Stack, workload: phases.Workload, workers: int, concurrency
             started = time.monotonic()
             samples = users.run(requests, 1, lambda i, r: texts[i], "UQ")
         last = max((s.card for s in samples if s.card is not None), default=started)
-        figures.rates.append(CardRate(workers, concurrency, samples, last - started))
+        figures.rates.append(CardRate(samples, last - started, requests, workers=workers, concurrency=concurrency))
         figures.web_rss_peak = max(figures.web_rss_peak or 0, sampler.peak_worker)
         stack.standin.forget()
 

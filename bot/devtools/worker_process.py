@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Mapping
 from typing import IO
 
-from bot.devtools.processes import OWN_GROUP, ExitedWhileStarting, free_port, stop_process, wait_until_answers
+from bot.devtools.processes import OWN_GROUP, ChildServer, ExitedWhileStarting, stop_process
 from bot.errors import PersonaError
 
 
@@ -22,36 +21,19 @@ class WorkerStartError(PersonaError):
     """The worker did not come up; its own output says why."""
 
 
-class WorkerProcess:
+class WorkerProcess(ChildServer):
+    """`persona-bot worker`; its `url` is where its /healthz and /metrics answer."""
+
     def __init__(self, env: Mapping[str, str], *, concurrency: int = 4, host: str = "127.0.0.1",
                  port: int | None = None, output: IO[bytes] | None = None) -> None:
-        self.env = dict(env)
+        super().__init__(env, host=host, port=port, output=output)
         self.concurrency = concurrency
-        self.host = host
-        self.port = port or free_port(host)
-        # None: its log lines go to this terminal.
-        self.output = output
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """Where its /healthz and /metrics answer."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
 
     def start(self, timeout: float = 60.0) -> WorkerProcess:
-        cmd = [sys.executable, "-m", "bot.cli", "worker", "--concurrency", str(self.concurrency),
-               "--host", self.host, "--port", str(self.port)]
-        stderr = subprocess.STDOUT if self.output is not None else None
-        self.process = subprocess.Popen(cmd, env=self.env, stdout=self.output, stderr=stderr,
-                                        stdin=subprocess.DEVNULL, process_group=OWN_GROUP)
+        args = ["worker", "--concurrency", str(self.concurrency), "--host", self.host, "--port", str(self.port)]
         try:
-            healthy = wait_until_answers(f"{self.url}/healthz", self.process, timeout)
+            healthy = self.spawn(args, timeout)
         except ExitedWhileStarting as exited:
-            self.process = None
             raise WorkerStartError(f"the worker exited with code {exited.returncode} while starting") from None
         if not healthy:
             self.stop()
