@@ -75,10 +75,12 @@ def cmd_jobs_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_jobs_retry(args: argparse.Namespace, settings: Settings) -> int:
     queue = _queue(settings)
+    from bot.jobs.queue import QueueUnavailable
+
     try:
         ids = [job.job_id for job in queue.failed()] if args.all else list(args.job_ids)
         unknown = [job_id for job_id in ids if not queue.retry(job_id)]
-    except (RedisError, OSError):
+    except (RedisError, OSError, QueueUnavailable):
         raise JobsError(f"Redis at {queue.redis.display_url} is not reachable.") from None
     print(f"Queued {len(ids) - len(unknown)} job(s) again.")
     if unknown:

@@ -18,6 +18,7 @@ from typing import Any
 from dramatiq import Actor, Message
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 from dramatiq.middleware import CurrentMessage, Retries, TimeLimit
+from redis import Redis
 
 from bot.config import Settings
 from bot.jobs.record import JobRecord
@@ -29,6 +30,10 @@ ACTOR_NAME = "slack_job"
 NAMESPACE = KEY_PREFIX + "queue"
 FAILED_INDEX = KEY_PREFIX + "jobs:failed"
 _FAILED_PREFIX = FAILED_INDEX + ":"
+
+
+class QueueUnavailable(Exception):
+    """Redis did not take a job."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,8 @@ class JobQueue:
         self.options = options
         self.redis = shared_redis(options.url)
         self.broker = RedisBroker(
-            url=options.url,
+            # Bounded waits: a Redis that does not answer must fail an enqueue quickly, not hang a listener thread.
+            client=Redis.from_url(options.url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10),
             namespace=NAMESPACE,
             heartbeat_timeout=int(options.redelivery_after * 1000),
             # Dramatiq re-queues a dead worker's messages during "maintenance", by default on 0.1% of fetches,
@@ -93,8 +99,10 @@ class JobQueue:
         return JobRecord(self.redis, job_id, self.options.keep_for)
 
     def enqueue(self, job_id: str, payload: dict[str, Any]) -> None:
-        """Stores the payload, then queues the job. Raises when Redis does not take it (the caller decides)."""
-        self.record(job_id).save_payload(payload)
+        """Stores the payload, then queues the job. Raises QueueUnavailable when Redis does not take it."""
+        # During an outage this answers at once: the web process then does the work itself.
+        if not self.redis.available or not self.record(job_id).save_payload(payload):
+            raise QueueUnavailable(f"Redis at {self.redis.display_url} did not take the job")
         self.broker.enqueue(Message(queue_name=QUEUE_NAME, actor_name=ACTOR_NAME, args=(job_id,), kwargs={},
                                     options={}, message_id=job_id))
 

@@ -38,12 +38,18 @@ class JobRecord:
 
     # --- the payload ------------------------------------------------------------------------------------------
 
-    def save_payload(self, payload: dict[str, Any]) -> None:
-        """Raises on a Redis failure: a job whose payload was not stored must not be enqueued."""
-        pipe = self.redis.client.pipeline()
-        pipe.hset(self.key, _PAYLOAD, json.dumps(payload, ensure_ascii=False))
-        pipe.expire(self.key, self.ttl)
-        pipe.execute()
+    def save_payload(self, payload: dict[str, Any]) -> bool:
+        """False when Redis did not take it (the outage is noted, so the next callers do not wait on Redis)."""
+        text = json.dumps(payload, ensure_ascii=False)
+
+        def save(r: Any) -> bool:
+            pipe = r.pipeline()
+            pipe.hset(self.key, _PAYLOAD, text)
+            pipe.expire(self.key, self.ttl)
+            pipe.execute()
+            return True
+
+        return bool(self.redis.call(save, False))
 
     def payload(self) -> dict[str, Any] | None:
         raw = self.redis.client.hget(self.key, _PAYLOAD)
