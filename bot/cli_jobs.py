@@ -6,11 +6,15 @@ import argparse
 import json
 import os
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
 from bot.config import Settings
 from bot.errors import PersonaError
+
+if TYPE_CHECKING:  # imported when used: `persona-bot --help` need not load the queue library
+    from bot.jobs import JobQueue
 
 
 class JobsError(PersonaError):
@@ -46,7 +50,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return run_worker(settings, concurrency=args.concurrency, host=args.host, port=args.port)
 
 
-def _queue(settings: Settings):  # type: ignore[no-untyped-def]
+def _queue(settings: Settings) -> JobQueue:
     if settings.redis_url is None or not settings.redis_url.get_secret_value():
         raise JobsError("REDIS_URL is not set: without it there is no queue, and every request is answered by the "
                         "process that received it.")
