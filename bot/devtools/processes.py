@@ -143,6 +143,10 @@ class ChildServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
     def spawn(self, args: list[str], timeout: float) -> bool:
         """Starts `persona-bot ARGS`; True once /healthz answers, False if it did not within `timeout`.
 
