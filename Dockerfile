@@ -1,4 +1,5 @@
-# Slim, non-root image running the Slack app in HTTP mode (persona-bot serve).
+# Slim, non-root image running either role: the Slack app in HTTP mode (persona-bot serve, the default command) or,
+# with REDIS_URL, a worker running queued jobs (command: persona-bot worker). See docs/queue.md.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -16,8 +17,10 @@ USER persona
 WORKDIR /home/persona
 # The embedded warehouse is created here on first use; mount a volume or use BigQuery in production.
 ENV PERSONA_DUCKDB_PATH=/home/persona/data/warehouse.duckdb
-EXPOSE 3000
-# /healthz is answered on uvicorn's event loop, so the check passes while every request thread is busy. Metrics
-# stay off the public port when PERSONA_METRICS_BIND names a private address.
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=2).status != 200)"
+EXPOSE 3000 9200
+# Whichever role runs answers /healthz: the web process on 3000 (on uvicorn's event loop, so the check passes while
+# every request thread is busy), a worker on 9200 (503 once it is stopping or a thread died). A container runs one
+# role, so the check passes when either answers 200. Metrics stay off the public port when PERSONA_METRICS_BIND
+# names a private address.
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; ok=lambda p: urllib.request.urlopen(f'http://127.0.0.1:{p}/healthz', timeout=1).status == 200; sys.exit(0 if any(ok(p) for p in (3000, 9200) if not __import__('socket').socket().connect_ex(('127.0.0.1', p))) else 1)"
 CMD ["persona-bot", "serve", "--host", "0.0.0.0", "--port", "3000"]

@@ -5,7 +5,7 @@
 * `no-cache`: the real app and listeners, but every request calls the LLM: no persona cache, no single-flight.
 
 Each is `bot.slack.app.create_app` with one part swapped (the `/persona` listener, or the write-once gateway), served by
-`bot.slack.http_server.serve` with the same gunicorn options, so the design is the only difference and everything else
+`bot.slack.http_server.serve` with the same uvicorn options, so the design is the only difference and everything else
 (guard middleware, executors, metrics) follows the real app as it changes. Bench-only; never shipped.
 
     python -m bench.naive_app --design ack-after-generate --port 3001

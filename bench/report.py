@@ -12,10 +12,10 @@ from pathlib import Path
 
 DOC_HEADER = """# Benchmarks
 
-Figures from `bench/` (see `bench/README.md`): the real app in HTTP mode (gunicorn, as `persona-bot serve` runs)
-against the local Slack stand-in, a local OpenAI-compatible server with a fixed latency, a real redis-server and the
-embedded DuckDB warehouse. Each run appends a dated section below; compare figures within one section, since other
-work on the machine moves them between runs.
+Figures from `bench/` (see `bench/README.md`): the real app in HTTP mode (`persona-bot serve` on uvicorn, with
+`persona-bot worker` processes since the job queue) against the local Slack stand-in, a local OpenAI-compatible
+server with a fixed latency, a real redis-server and the embedded DuckDB warehouse. Each run appends a dated
+section below; compare figures within one section, since other work on the machine moves them between runs.
 """
 
 

@@ -1,7 +1,8 @@
 """One command for every benchmark: `.venv/bin/python -m bench [--quick] [--llm-latency S] [--only N] [--no-append]`.
 
-Starts redis-server, the OpenAI-compatible server and the Slack stand-in, then the real bot and the two naive
-designs one after the other, measures, and appends a dated section to docs/benchmarks.md (and prints it).
+Starts redis-server, the OpenAI-compatible server and the Slack stand-in, then the real bot (web process and
+workers), the two naive designs and the job queue's comparisons one after the other, measures, and appends a dated
+section to docs/benchmarks.md (and prints it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import phases
+from bench import measure_queue, phases
 from bench.llm_server import fetch_stats, reset_stats
 from bench.load import Users
 from bench.measure_tokens import TokenFigures, bot_reported_usage, example_completion_tokens
@@ -26,7 +27,7 @@ from bench.profile import Profiler
 from bench.report import Report, append, command_line, load_average
 from bench.scale import QUICK, SCALES, Scale
 from bench.sections import BUILDERS, Results, build
-from bench.stack import REPO_ROOT, BotProcess, Design, Stack, running_stack
+from bench.stack import REPO_ROOT, WORKER_CONCURRENCY, BotProcess, Design, Stack, running_stack
 from bot.config import Settings
 
 ALL_SECTIONS = frozenset(BUILDERS)
@@ -162,6 +163,23 @@ def measure_naive(stack: Stack, bot: BotProcess, design_name: Design, results: R
     stack.standin.forget()
 
 
+def measure_job_queue(stack: Stack, results: Results, options: Options, workload: phases.Workload) -> None:
+    scale = options.scale
+    figures = measure_queue.QueueFigures(redelivery_after=scale.redelivery_after,
+                                         death_llm_latency=max(options.llm_latency, 1.0))
+    card_timeout = options.llm_latency * 4 + 60
+    for design in ("real", "in-process"):
+        say(f"job queue: bursts of {', '.join(map(str, scale.queue_bursts))} at once, {design}")
+        measure_queue.bursts(stack, design, workload, scale.queue_bursts, figures, card_timeout)
+    for workers in scale.queue_workers:
+        say(f"job queue: {scale.queue_requests} fresh requests, {workers} worker(s) × {scale.queue_concurrency}")
+        measure_queue.card_rate(stack, workload, workers, scale.queue_concurrency, scale.queue_requests, figures,
+                                card_timeout)
+    say(f"job queue: {scale.death_trials} worker deaths mid-generation")
+    measure_queue.deaths(stack, workload, scale.death_trials, figures, options.model)
+    results.queue = figures
+
+
 def _redis_version() -> str:
     exe = shutil.which("redis-server")
     if exe is None:
@@ -201,6 +219,8 @@ def run(options: Options) -> Report:
                 for design in NAIVE:
                     with stack.bot(design) as bot:
                         measure_naive(stack, bot, design, results, options, workload)
+            if _needs(options, 9):
+                measure_job_queue(stack, results, options, workload)
             log_notes = dict(stack.log_notes)
     sections, summary, comparison = build(results, set(options.only))
     tokenizer = results.tokens.tokenizer if results.tokens else "not measured"
@@ -208,9 +228,10 @@ def run(options: Options) -> Report:
         ("Scale", f"{options.scale.name} (bench/scale.py)"),
         ("LLM", f"local OpenAI-compatible server in its own process, fixed latency {options.llm_latency:g} s, "
                 f"model name {options.model}; usage counted with {tokenizer}"),
-        ("Bot", "`persona-bot serve` (gunicorn, 1 worker × 16 threads, 32 listener threads) with "
-                f"REDIS_URL → redis-server {_redis_version()}, the embedded DuckDB sample warehouse, rate limits "
-                "off; the naive designs are served by the same gunicorn setup (bench/naive_app.py)"),
+        ("Bot", "`persona-bot serve` (uvicorn, 1 process × 16 request threads, 32 listener threads) and 2 × "
+                f"`persona-bot worker --concurrency {WORKER_CONCURRENCY}`, with REDIS_URL → redis-server "
+                f"{_redis_version()}, the embedded DuckDB sample warehouse, rate limits off; the naive designs are "
+                "served by the same uvicorn setup doing their own work (bench/naive_app.py)"),
         ("Slack", "the local Slack stand-in (bot/devtools) and the load generator share the bench process; "
                   "requests are signed as Slack signs them"),
     ]
@@ -231,7 +252,7 @@ def _sections(values: list[str]) -> frozenset[int]:
     chosen = {int(part) for value in values for part in value.split(",") if part.strip()}
     unknown = chosen - ALL_SECTIONS
     if unknown:
-        raise argparse.ArgumentTypeError(f"no section {sorted(unknown)}; sections are 1–8")
+        raise argparse.ArgumentTypeError(f"no section {sorted(unknown)}; sections are 1–9")
     return frozenset(chosen)
 
 
@@ -241,7 +262,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--quick", action="store_true", help="fewer requests per measurement (development)")
     parser.add_argument("--scale", choices=sorted(SCALES), help="default, quick or tiny (the smoke test's)")
     parser.add_argument("--only", action="append", default=[], metavar="N",
-                        help="measure only these sections (1–8; repeat or comma-separate)")
+                        help="measure only these sections (1–9; repeat or comma-separate)")
     parser.add_argument("--no-append", action="store_true", help="print the report without appending it")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--model", default=os.environ.get("PERSONA_LLM_MODEL", "gpt-4.1-mini"),

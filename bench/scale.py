@@ -22,6 +22,14 @@ class Scale:
     naive_uncached_requests: int = 6
     warehouse_reps: int = 200
     bigquery_reps: int = 20
+    # Section 9, the job queue: bursts (size → rounds) for the queue and the in-process design; cards per second
+    # with each number of workers of `queue_concurrency` threads; worker deaths with this re-delivery time.
+    queue_bursts: dict[int, int] = field(default_factory=lambda: {50: 3, 100: 3})
+    queue_workers: tuple[int, ...] = (1, 2, 4)
+    queue_concurrency: int = 4
+    queue_requests: int = 48
+    death_trials: int = 5
+    redelivery_after: float = 10.0
 
     @property
     def top_level(self) -> int:
@@ -42,6 +50,9 @@ QUICK = Scale(
     naive_uncached_requests=2,
     warehouse_reps=50,
     bigquery_reps=5,
+    queue_bursts={50: 1, 100: 1},
+    queue_requests=24,
+    death_trials=2,
 )
 # For the smoke test: every measurement runs, each with a handful of requests.
 TINY = Scale(
@@ -58,5 +69,11 @@ TINY = Scale(
     naive_uncached_requests=1,
     warehouse_reps=5,
     bigquery_reps=0,
+    queue_bursts={3: 1, 5: 1},
+    queue_workers=(1, 2),
+    queue_concurrency=2,
+    queue_requests=4,
+    death_trials=1,
+    redelivery_after=2.0,
 )
 SCALES = {s.name: s for s in (DEFAULT, QUICK, TINY)}

@@ -6,10 +6,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bench.load import Sample
+from bench.measure_queue import QueueFigures
 from bench.measure_tokens import TokenFigures
 from bench.measure_warehouse import Retrieval
 from bench.phases import SingleFlight, Throughput
 from bench.prices import Price
+from bench.queue_section import TITLE as QUEUE_TITLE
+from bench.queue_section import queue_section
 from bench.report import Section, Table, Verdict
 from bench.scale import Scale
 from bench.stack import DESIGN_LABELS
@@ -31,6 +34,7 @@ TITLES = {
     6: "Cache-hit throughput and memory",
     7: "Tokens and cost per persona",
     8: "Warehouse retrieval for a segment",
+    9: QUEUE_TITLE,
 }
 
 
@@ -56,6 +60,7 @@ class Results:
     model: str = "gpt-4.1-mini"
     warehouse: list[Retrieval] = field(default_factory=list)
     profiles: dict[int, str] = field(default_factory=dict)
+    queue: QueueFigures | None = None
 
     def design(self, name: str) -> DesignResults:
         return self.designs.setdefault(name, DesignResults())
@@ -197,8 +202,9 @@ def throughput_section(r: Results) -> Section:
     s = Section(6, TITLES[6], intro=(
         "Users asking for a cached segment as fast as their cards come (each waits for its card, then asks "
         "again). Throughput counts complete cards at the stand-in per second. Memory is the resident set (RSS) "
-        "of the gunicorn worker that serves requests, read from /proc every 0.1 s; the peak is over all of the real "
-        "bot's phases (sections 1–7)."))
+        "of the web process (`persona-bot serve`, one uvicorn process; with the queue it acks and queues, the "
+        "workers do the rest), read from /proc every 0.1 s; the peak is over all of the real bot's phases "
+        "(sections 1–7)."))
     t = r.throughput
     if t is not None:
         cards = _cards(t.samples)
@@ -210,14 +216,14 @@ def throughput_section(r: Results) -> Section:
     if r.rss_idle is not None:
         memory = Table(["process", "idle (after warm-up)", "under load (peak)"])
         peak = r.rss_peak or (0, 0)
-        memory.add("bot worker", mb(r.rss_idle[0]), mb(peak[0] or None))
-        memory.add("gunicorn master", mb(r.rss_idle[1]), mb(peak[1] or None))
+        memory.add("web process", mb(r.rss_idle[0]), mb(peak[0] or None))
         s.tables.append(memory)
         idle = r.rss_idle[0]
-        s.verdicts.append(Verdict("worker RSS idle", "≤ 200 MB", mb(idle),
+        s.verdicts.append(Verdict("web process RSS idle", "≤ 200 MB", mb(idle),
                                   None if idle is None else idle <= RSS_TARGET_BYTES))
         if r.rss_peak is not None:
-            s.verdicts.append(Verdict("worker RSS under load", "≤ 200 MB", mb(peak[0]), peak[0] <= RSS_TARGET_BYTES))
+            s.verdicts.append(Verdict("web process RSS under load", "≤ 200 MB", mb(peak[0]),
+                                      peak[0] <= RSS_TARGET_BYTES))
     return _with_profile(s, r)
 
 
@@ -293,8 +299,13 @@ def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
 
+def job_queue_section(r: Results) -> Section:
+    return queue_section(r.queue, r.llm_latency)
+
+
 BUILDERS = {1: ack_section, 2: cached_section, 3: uncached_section, 4: first_content_section,
-            5: single_flight_section, 6: throughput_section, 7: tokens_section, 8: warehouse_section}
+            5: single_flight_section, 6: throughput_section, 7: tokens_section, 8: warehouse_section,
+            9: job_queue_section}
 
 
 def comparison(r: Results) -> Table | None:

@@ -1,12 +1,15 @@
 """The processes a bench run measures: redis-server, the OpenAI-compatible server, the Slack stand-in and a bot.
 
-Who measures what: the bot (gunicorn, as `persona-bot serve` runs it in production) and the OpenAI-compatible
-server each have their own process; the load generator and the Slack stand-in share the bench process, so the
-request's start and the card's arrival are read from one clock.
+Who measures what: the bot (`persona-bot serve` on uvicorn, as production runs it, and with the job queue its
+`persona-bot worker` processes) and the OpenAI-compatible server each have their own process; the load generator
+and the Slack stand-in share the bench process, so the request's start and the card's arrival are read from one
+clock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 import threading
@@ -21,20 +24,36 @@ from redis import Redis
 from bench.standin import BenchStandIn
 from bot.dataset import read_dataset, sample_dataset_dir
 from bot.devtools import SlackRequestSender
+from bot.devtools.worker_process import WorkerProcess
 from bot.warehouse.duckdb import write_duckdb_file
 from tests.support.processes import OWN_GROUP, children, free_port, stop_process, wait_healthy
 from tests.support.redis_server import RedisServer
 from tests.support.slack_harness import SIGNING_SECRET, bot_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-Design = Literal["real", "ack-after-generate", "no-cache"]
+Design = Literal["real", "in-process", "ack-after-generate", "no-cache"]
 DESIGN_LABELS: dict[str, str] = {
     "real": "persona-bot (ack at once, cache, single-flight)",
+    "in-process": "before the queue: the work in the web process",
     "ack-after-generate": "naive: ack after generating",
     "no-cache": "naive: no cache, no single-flight",
 }
 # One Redis database per design, so one design's cache never answers for another.
-REDIS_DB: dict[str, int] = {"real": 0, "ack-after-generate": 1, "no-cache": 2}
+REDIS_DB: dict[str, int] = {"real": 0, "ack-after-generate": 1, "no-cache": 2, "in-process": 3}
+# Threads of each `persona-bot worker` the real design runs.
+WORKER_CONCURRENCY = 16
+# In production the workers and the LLM run on machines of their own, apart from the web process; on the bench's
+# 2 cores they run at this lower priority instead, so they take the CPU the web process leaves rather than the
+# CPU its acks need. The in-process design's web process is not lowered: its work is its own.
+BACKGROUND_NICENESS = 10
+
+
+def lower_priority(pid: int) -> None:
+    """Every thread of `pid` at BACKGROUND_NICENESS (Linux sets niceness per thread; new threads inherit it)."""
+    task_dir = Path(f"/proc/{pid}/task")
+    for task in [int(t.name) for t in task_dir.iterdir()] if task_dir.exists() else [pid]:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, task, BACKGROUND_NICENESS)
 
 
 def rss_bytes(pid: int) -> int | None:
@@ -68,6 +87,7 @@ def start_llm(latency: float, model: str, timeout: float = 60.0) -> LLMProcess:
     if not line.startswith("listening on "):
         stop_process(proc)
         raise RuntimeError(f"the bench LLM server did not start: {line or 'no output'}")
+    lower_priority(proc.pid)
     return LLMProcess(url=line.removeprefix("listening on "), proc=proc)
 
 
@@ -78,17 +98,30 @@ class BotProcess:
     proc: subprocess.Popen[bytes]
     log: Path
     sender: SlackRequestSender
+    # The real design's `persona-bot worker` processes (the web process only acks and queues).
+    workers: list[WorkerProcess] = field(default_factory=list)
+    worker_env: dict[str, str] = field(default_factory=dict)
 
     def worker_pid(self) -> int:
-        """The gunicorn worker that serves requests (the master only supervises it)."""
+        """The process that serves requests: uvicorn's only process, or its first worker with `--workers`."""
         workers = children(self.proc.pid)
         return workers[0] if workers else self.proc.pid
 
     def rss(self) -> tuple[int | None, int | None]:
-        """(worker, master) resident memory in bytes."""
+        """(serving process, server's own process) resident memory in bytes; the same process with one worker."""
         return rss_bytes(self.worker_pid()), rss_bytes(self.proc.pid)
 
+    def start_worker(self, concurrency: int = WORKER_CONCURRENCY) -> WorkerProcess:
+        with (self.log.parent / f"worker-{len(self.workers)}.log").open("ab") as out:
+            worker = WorkerProcess(self.worker_env, concurrency=concurrency, output=out).start()
+        if worker.pid is not None:
+            lower_priority(worker.pid)
+        self.workers.append(worker)
+        return worker
+
     def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
         stop_process(self.proc)
 
 
@@ -115,25 +148,29 @@ class Stack:
             client.close()
 
     @contextmanager
-    def bot(self, design: Design, env_extra: dict[str, str] | None = None) -> Iterator[BotProcess]:
-        home = self.tmp / f"bot-{design}"
+    def bot(self, design: Design, env_extra: dict[str, str] | None = None, *, name: str | None = None,
+            workers: int = 2, worker_concurrency: int = WORKER_CONCURRENCY) -> Iterator[BotProcess]:
+        """The design's bot; the real design with `workers` worker processes, every other one doing its own work.
+
+        `name` tells apart several bots of one design (their homes and log notes).
+        """
+        name = name or design
+        home = self.tmp / f"bot-{name}"
         home.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        env = bot_env(
-            home,
-            self.standin,
-            self.warehouse,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            OPENAI_API_KEY="sk-bench",
-            OPENAI_BASE_URL=f"{self.llm.url}/v1",
-            PERSONA_LLM_TIMEOUT=str(self.llm_timeout),
-            REDIS_URL=self.redis_url(design),
+        settings = {
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "OPENAI_API_KEY": "sk-bench",
+            "OPENAI_BASE_URL": f"{self.llm.url}/v1",
+            "PERSONA_LLM_TIMEOUT": str(self.llm_timeout),
+            "REDIS_URL": self.redis_url(design),
             # Every bench user generates many personas within the hour; the limits are tested elsewhere.
-            PERSONA_RATE_LIMIT_USER="0",
-            PERSONA_RATE_LIMIT_TEAM="0",
-            **(env_extra or {}),
-        )
-        if design == "real":
+            "PERSONA_RATE_LIMIT_USER": "0",
+            "PERSONA_RATE_LIMIT_TEAM": "0",
+            "PERSONA_JOBS": "queue" if design == "real" else "in-process",
+        }
+        env = bot_env(home, self.standin, self.warehouse, **{**settings, **(env_extra or {})})
+        if design in ("real", "in-process"):
             cmd = [sys.executable, "-m", "bot.cli", "serve"]
         else:
             cmd = [sys.executable, "-m", "bench.naive_app", "--design", design]
@@ -144,22 +181,26 @@ class Stack:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
                                     process_group=OWN_GROUP)
         url = f"http://127.0.0.1:{port}"
+        sender = SlackRequestSender(
+            f"{url}/slack/events", SIGNING_SECRET, response_url_factory=self.standin.response_url, timeout=30
+        )
+        bot = BotProcess(design=design, url=url, proc=proc, log=log, sender=sender, worker_env=env)
         try:
             wait_healthy(url, proc, log)
-            sender = SlackRequestSender(
-                f"{url}/slack/events", SIGNING_SECRET, response_url_factory=self.standin.response_url, timeout=30
-            )
-            yield BotProcess(design=design, url=url, proc=proc, log=log, sender=sender)
+            for _ in range(workers if design == "real" else 0):
+                bot.start_worker(worker_concurrency)
+            yield bot
         finally:
-            stop_process(proc)
-            self.log_notes[design] = log_problems(log)
+            bot.stop()
+            self.log_notes[name] = log_problems(log, *sorted(home.glob("worker-*.log")))
 
 
-def log_problems(log: Path) -> str:
-    """How many error and warning lines a bot log holds, with the first error, in one line."""
+def log_problems(*logs: Path) -> str:
+    """How many error and warning lines a bot's logs hold, with the first error, in one line."""
     errors: list[str] = []
     warnings = 0
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+    lines = [line for log in logs for line in log.read_text(encoding="utf-8", errors="replace").splitlines()]
+    for line in lines:
         lowered = line.lower()
         if '"level": "error"' in lowered or lowered.startswith(("error", "critical")) or "traceback" in lowered:
             errors.append(line.strip())

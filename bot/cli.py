@@ -206,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_dev import add_dev_command
 
     add_dev_command(sub)
+    from bot.cli_jobs import add_jobs_commands
+
+    add_jobs_commands(sub)
 
     p = sub.add_parser("serve", help="run the Slack app in HTTP mode (production)")
     p.add_argument("--host", default="0.0.0.0")

@@ -78,6 +78,23 @@ class Settings(BaseSettings):
     rate_limit_team: int = Field(200, validation_alias="PERSONA_RATE_LIMIT_TEAM")
     rate_limit_window: int = Field(3600, validation_alias="PERSONA_RATE_LIMIT_WINDOW")
 
+    # Durable work (with REDIS_URL): `serve` and `run` ack and enqueue, `persona-bot worker` processes do the work.
+    # "in-process" keeps the work in the process that received the request, as without Redis.
+    jobs: Literal["queue", "in-process"] = Field("queue", validation_alias="PERSONA_JOBS")
+    # A job whose worker stopped sending heartbeats this long ago is delivered to another worker.
+    job_redelivery_after: float = Field(60.0, gt=0, validation_alias="PERSONA_JOB_REDELIVERY_AFTER")
+    # Tries of a job that raises before it is failed for good (the user then gets "try again"); a worker that dies
+    # with the job in hand counts as a try too, so a job that kills its worker cannot loop forever.
+    job_max_tries: int = Field(3, ge=1, validation_alias="PERSONA_JOB_MAX_TRIES")
+    # First pause before a retry, doubled at each further try.
+    job_retry_backoff: float = Field(2.0, gt=0, validation_alias="PERSONA_JOB_RETRY_BACKOFF")
+    # A job still running after this long is interrupted and counts as a failed try.
+    job_time_limit: float = Field(300.0, gt=0, validation_alias="PERSONA_JOB_TIME_LIMIT")
+    # On SIGTERM a worker finishes the jobs in hand for up to this long, then hands the rest back to the queue.
+    worker_shutdown_timeout: float = Field(30.0, gt=0, validation_alias="PERSONA_WORKER_SHUTDOWN_TIMEOUT")
+    # Failed jobs are kept this long for `persona-bot jobs` (seconds).
+    failed_job_ttl: int = Field(7 * 24 * 3600, gt=0, validation_alias="PERSONA_FAILED_JOB_TTL")
+
     # Slack. The API URL can point at a local stand-in; nothing else changes.
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
@@ -127,6 +144,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return value.strip().lower() or ("auto" if info.field_name == "llm_server" else None)
         return value
+
+    @property
+    def queue_enabled(self) -> bool:
+        """True when requests are handed to worker processes: REDIS_URL is set and the queue is not turned off."""
+        return self.redis_url is not None and bool(self.redis_url.get_secret_value()) and self.jobs == "queue"
 
     @property
     def llm_enabled(self) -> bool:

@@ -37,3 +37,16 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+# Durable work (docs/queue.md): the web process counts what it enqueues, workers count what they run. The queue's
+# depth is read from Redis when a worker's /metrics is scraped.
+_AGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+JOBS_ENQUEUED = Counter("persona_jobs_enqueued", "Jobs handed to the queue, by flow", ["flow"])
+JOB_RUNS = Counter("persona_job_runs", "Job runs by outcome (delivered, duplicate, retried, failed, missing)",
+                   ["outcome"])
+JOB_RETRIES = Counter("persona_job_retries", "Job tries that failed and were queued again with a backoff")
+JOBS_FAILED = Counter("persona_jobs_failed", "Jobs that failed on every try (the user was told to try again)")
+JOB_AGE = Histogram("persona_job_age_at_start_seconds", "Time from enqueueing a job to a worker starting it",
+                    buckets=_AGE_BUCKETS)
+JOB_SECONDS = Histogram("persona_job_run_seconds", "Time a worker spent on a job, by outcome", ["outcome"],
+                        buckets=_CARD_BUCKETS)

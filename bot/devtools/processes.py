@@ -16,8 +16,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import IO
 
 STOP_GRACE = 3.0
 # `Popen(..., process_group=OWN_GROUP)` starts a process in a group of its own where the system has groups.
@@ -124,3 +125,39 @@ def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str], sig: 
             process.wait(timeout=grace)
     _signal(loners, groups, signal.SIGKILL)
     return process.wait()
+
+
+class ChildServer:
+    """A `persona-bot` command in a child process of its own group that answers `/healthz` once it is up."""
+
+    def __init__(self, env: Mapping[str, str], *, host: str = "127.0.0.1", port: int | None = None,
+                 output: IO[bytes] | None = None) -> None:
+        self.env = dict(env)
+        self.host = host
+        self.port = port or free_port(host)
+        # None: its log lines go to this terminal.
+        self.output = output
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def spawn(self, args: list[str], timeout: float) -> bool:
+        """Starts `persona-bot ARGS`; True once /healthz answers, False if it did not within `timeout`.
+
+        Raises ExitedWhileStarting when the process exits first. A group of its own: stopping it reaches whatever
+        it starts, and a Ctrl+C in the terminal reaches only the command that started it.
+        """
+        stderr = subprocess.STDOUT if self.output is not None else None
+        self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=self.env, stdout=self.output,
+                                        stderr=stderr, stdin=subprocess.DEVNULL, process_group=OWN_GROUP)
+        try:
+            return wait_until_answers(f"{self.url}/healthz", self.process, timeout)
+        except ExitedWhileStarting:
+            self.process = None
+            raise

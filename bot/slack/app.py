@@ -52,6 +52,24 @@ def open_seen_keys(settings: Settings) -> SeenKeys:
     return RedisSeenKeys(shared_redis(url)) if url else MemorySeenKeys()
 
 
+def build_flows(settings: Settings, *, service: PersonaService | None = None, store: PersonaStore | None = None,
+                queued: bool = False) -> SlackFlows:
+    """The flows of a web process (`queued`: slow steps become jobs) or of a worker (they run here)."""
+    # The service says once at start whether its cache and single-flight are shared through Redis or in-process.
+    service = service or PersonaService.from_settings(settings, announce=True)
+    # Redis when REDIS_URL is set (shared by replicas), else in-process; either way said once at start.
+    store = store or open_store(settings)
+    llm = service.writer if service.writer.kind == "llm" else None
+    followups = FollowUpService(settings, service.warehouse, llm)
+    if not queued:
+        return SlackFlows(settings, service, store, followups)
+    from bot.jobs import JobQueue, QueueOptions
+    from bot.slack.dispatch import QueuedFlows
+
+    log.info("Persona and follow-up work is queued for `persona-bot worker` processes")
+    return QueuedFlows(settings, service, store, followups, queue=JobQueue(QueueOptions.from_settings(settings)))
+
+
 def create_app(
     settings: Settings,
     *,
@@ -61,12 +79,7 @@ def create_app(
 ) -> SlackBot:
     if not socket_mode and settings.slack_signing_secret is None:
         raise SlackConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify requests from Slack.")
-    # The service says once at start whether its cache and single-flight are shared through Redis or in-process.
-    service = service or PersonaService.from_settings(settings, announce=True)
-    # Redis when REDIS_URL is set (shared by replicas), else in-process; either way said once at start.
-    store = store or open_store(settings)
-    llm = service.writer if service.writer.kind == "llm" else None
-    flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm))
+    flows = build_flows(settings, service=service, store=store, queued=settings.queue_enabled)
     # Each task runs in its request's context, so log lines from lazy listeners still name the request.
     executor = ContextExecutor(max_workers=settings.slack_workers, thread_name_prefix="listener")
     try:

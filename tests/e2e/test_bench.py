@@ -83,13 +83,21 @@ def test_the_ack_after_generate_design_puts_the_card_in_the_ack(report_text: str
     assert cells[-1] == "0" and cells[-3].endswith("ms")
 
 
+def test_a_worker_killed_mid_generation_still_delivers_exactly_one_card(report_text: str) -> None:
+    section = _section(report_text, 9)
+    row = next(line for line in section.splitlines() if re.match(r"^\| \d+ \| [\d,.]+ ms \|", line))
+    trials, _, _, no_card, more_than_one, _ = (c.strip() for c in row.strip("|").split("|"))
+    assert (int(trials), no_card, more_than_one) == (TINY.death_trials, "0", "0")
+    assert "web + 2 workers (job queue)" in section and "before the queue" in section
+
+
 def test_options_from_the_command_line() -> None:
     options = parse_args(["--quick", "--only", "1,3", "--only", "8", "--no-append", "--llm-latency", "0.2",
                           "--price-input", "1.5", "--price-output", "3"])
     assert options.scale == QUICK and options.only == {1, 3, 8} and not options.append
     assert (options.llm_latency, options.price_input, options.price_output) == (0.2, 1.5, 3.0)
     with pytest.raises(SystemExit):
-        parse_args(["--only", "9"])
+        parse_args(["--only", "10"])
 
 
 def test_percentiles_interpolate_between_ranks() -> None:

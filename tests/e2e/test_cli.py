@@ -105,6 +105,7 @@ def test_warehouse_load_validates_everything_first(tmp_path: Path) -> None:
         ["persona", "--segment", "seg_001", "--lang", "fr"],
         ["warehouse", "load", "/nonexistent/dir"],
         ["nonsense"],
+        ["jobs", "retry"],
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(env: dict[str, str], args: list[str]) -> None:
@@ -130,6 +131,14 @@ def test_second_identical_run_is_a_cache_hit_with_redis(env: dict[str, str], tmp
     # Without Redis each run is its own process: nothing is shared, so nothing is a hit.
     again = json.loads(run(["persona", "--segment", "seg_003", "--format", "json"], env).stdout)
     assert again["meta"]["cached"] is False
+
+
+@pytest.mark.parametrize("args", [["worker"], ["jobs"], ["jobs", "retry", "--all"]])
+def test_worker_and_jobs_without_redis_say_why_in_one_line_and_exit_2(env: dict[str, str], args: list[str]) -> None:
+    proc = run(args, env)
+    assert proc.returncode == 2
+    assert "REDIS_URL" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 # --- serve: settings checked before the server starts ------------------------------------------------------------

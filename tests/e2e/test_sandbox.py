@@ -29,6 +29,7 @@ from bot.devtools.sandbox.typed_text import message_text, split_command
 from bot.devtools.slack_requests import SlackRequestSender
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import OWN_GROUP, alive, children, free_port, stop_process
+from tests.support.redis_server import RedisServer
 
 BROWSER_DIR = REPO_ROOT / "tests" / "browser"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "sandbox"
@@ -171,18 +172,19 @@ def test_a_slash_command_card_is_ephemeral_and_share_posts_it_to_the_channel(bas
     assert shared is not None and "persona_share" not in action_ids(shared)
 
 
-def test_partnership_and_competitor_answer_in_the_shared_cards_thread(base: str) -> None:
-    act(base, "type", {"channel": ws.CHANNEL_ID, "text": "/persona gamers"})
-    state = wait_state(base, lambda s: find(channel_messages(s), lambda m: is_card(m) and "gamers" in m["text"]
+def share_and_ask_for_partnerships(base: str, segment: str) -> tuple[dict[str, Any], Callable[..., Any]]:
+    """/persona, Share, then Partnership ideas on the shared card; the card and a finder of its thread's replies."""
+    act(base, "type", {"channel": ws.CHANNEL_ID, "text": f"/persona {segment}"})
+    state = wait_state(base, lambda s: find(channel_messages(s), lambda m: is_card(m) and segment in m["text"]
                                              and m["ephemeral_user"]))
-    card = find(channel_messages(state), lambda m: is_card(m) and "gamers" in m["text"] and m["ephemeral_user"])
+    card = find(channel_messages(state), lambda m: is_card(m) and segment in m["text"] and m["ephemeral_user"])
     assert card is not None
     act(base, "click", {"channel": ws.CHANNEL_ID, "ts": card["ts"], "action_id": "persona_share"})
 
-    def shared_gamers(s: State) -> dict[str, Any] | None:
-        return find(channel_messages(s), lambda m: is_card(m) and "gamers" in m["text"] and not m["ephemeral_user"])
+    def shared(s: State) -> dict[str, Any] | None:
+        return find(channel_messages(s), lambda m: is_card(m) and segment in m["text"] and not m["ephemeral_user"])
 
-    public = shared_gamers(wait_state(base, shared_gamers))
+    public = shared(wait_state(base, shared))
     assert public is not None
     act(base, "click", {"channel": ws.CHANNEL_ID, "ts": public["ts"], "action_id": "persona_partnership"})
 
@@ -191,6 +193,11 @@ def test_partnership_and_competitor_answer_in_the_shared_cards_thread(base: str)
                     and any(t.startswith(heading) for t in section_texts(m)))
 
     assert reply(wait_state(base, lambda s: reply(s, "*Partnership ideas*")), "*Partnership ideas*")
+    return public, reply
+
+
+def test_partnership_and_competitor_answer_in_the_shared_cards_thread(base: str) -> None:
+    public, reply = share_and_ask_for_partnerships(base, "gamers")
 
     act(base, "click", {"channel": ws.CHANNEL_ID, "ts": public["ts"], "action_id": "persona_competitor"})
     state = wait_state(base, lambda s: s["modals"])
@@ -204,6 +211,20 @@ def test_partnership_and_competitor_answer_in_the_shared_cards_thread(base: str)
     assert analysis is not None
     # The product went through the app's own escaping and back: the page shows it as typed.
     assert "Protein &amp; &lt;shake&gt;" in section_texts(analysis)[0]
+
+
+def test_with_redis_the_sandbox_runs_a_worker_that_answers_cards_and_follow_ups(
+        tmp_path: Path, sample_warehouse_file: Path, redis_server: RedisServer) -> None:
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "PERSONA_DUCKDB_PATH": str(sample_warehouse_file),
+           "REDIS_URL": redis_server.url, "PERSONA_LOG_FORMAT": "json"}
+    with (tmp_path / "bot.log").open("wb") as log, Sandbox(port=0, env=env, bot_output=log) as running:
+        assert running.worker is not None
+        share_and_ask_for_partnerships(running.url.rstrip("/"), "gamers")
+    # The web process queued both; the worker ran them, under the request ids the web process logged.
+    lines = [json.loads(line) for line in (tmp_path / "bot.log").read_text().splitlines() if line.startswith("{")]
+    queued = {(e["request_id"], e["flow"]) for e in lines if e["event"] == "job_enqueued"}
+    ran = {(e["request_id"], e["flow"]) for e in lines if e["event"] == "job_outcome" and e["outcome"] == "delivered"}
+    assert {flow for _, flow in queued} == {"deliver", "followup"} and queued <= ran
 
 
 def test_help_in_the_ack_and_the_picker_modal_with_its_typeahead(base: str) -> None:

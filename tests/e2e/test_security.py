@@ -243,7 +243,9 @@ def test_direct_messages_are_always_served(bot: Harness) -> None:
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
              redis_server: RedisServer) -> Iterator[tuple[Harness, Harness]]:
-    env = {"REDIS_URL": redis_server.url}
+    # Each replica talks to a Slack stand-in of its own, so each answers its own requests (a shared queue would
+    # let one replica's worker answer the other's stand-in); the queue has its own tests in test_queue.py.
+    env = {"REDIS_URL": redis_server.url, "PERSONA_JOBS": "in-process"}
     with running_bot(tmp_path_factory.mktemp("replica-a"), sample_warehouse_file, env_extra=env) as a, \
             running_bot(tmp_path_factory.mktemp("replica-b"), sample_warehouse_file, env_extra=env) as b:
         yield a, b

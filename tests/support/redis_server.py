@@ -1,4 +1,7 @@
-"""A real `redis-server` for tests: started on a free port without persistence, killed and restarted on demand.
+"""A real `redis-server` for tests: started on a free port, killed and restarted on demand.
+
+Without persistence by default (a cache that comes back empty); `persistent=True` runs it as a deployment that
+holds a job queue should: an append-only file synced every second (docs/queue.md).
 
 Tests that need it are skipped with a reason when `redis-server` is not installed, except in CI (CI=true), where a
 missing server is a failure: `.ci/run` installs it.
@@ -35,8 +38,9 @@ def require_redis_server() -> str:
 
 
 class RedisServer:
-    def __init__(self, workdir: Path, port: int | None = None):
+    def __init__(self, workdir: Path, port: int | None = None, *, persistent: bool = False):
         self.binary = require_redis_server()
+        self.persistent = persistent
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -57,7 +61,7 @@ class RedisServer:
                 "--port", str(self.port),
                 "--bind", "127.0.0.1",
                 "--save", "",
-                "--appendonly", "no",
+                *(["--appendonly", "yes", "--appendfsync", "everysec"] if self.persistent else ["--appendonly", "no"]),
                 "--dir", str(self.workdir),
                 "--logfile", str(log),
             ],
@@ -96,7 +100,8 @@ class RedisServer:
         self.process = None
 
     def restart(self) -> RedisServer:
-        """Same port, empty data (no persistence), like a Redis that crashed and came back."""
+        """SIGKILL and start again on the same port, like a Redis that crashed and came back: empty without
+        persistence, with what its append-only file holds otherwise."""
         self.kill()
         return self.start()
 

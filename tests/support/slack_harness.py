@@ -8,11 +8,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.devtools import Call, SlackRequestSender, SlackStandIn
+from bot.devtools.worker_process import WorkerProcess, queues_work
 from tests.support.block_limits import violations
 from tests.support.processes import OWN_GROUP, free_port, stop_process, wait_healthy
 
@@ -26,6 +27,25 @@ class Harness:
     sender: SlackRequestSender
     url: str
     log: Path
+    # The environment the bot runs with, so a test can start more workers like the ones it has.
+    env: dict[str, str] = field(default_factory=dict)
+    # `persona-bot worker` processes (with REDIS_URL the web process only acks and queues the work).
+    workers: list[WorkerProcess] = field(default_factory=list)
+
+    def start_worker(self, concurrency: int = 8) -> WorkerProcess:
+        """One more worker, logging into the bot's log."""
+        out = self.log.open("ab")
+        try:
+            worker = WorkerProcess(self.env, concurrency=concurrency, output=out).start()
+        finally:
+            out.close()  # the child has its own copy of the descriptor
+        self.workers.append(worker)
+        return worker
+
+    def stop_workers(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.workers.clear()
 
     def response_posts(self, after: int = 0) -> list[dict[str, Any]]:
         return [c.params for c in self.standin.calls_to("response_url")][after:]
@@ -72,7 +92,8 @@ def bot_env(tmp: Path, standin: SlackStandIn, warehouse_file: Path, **extra: str
 
 @contextmanager
 def running_bot(tmp: Path, warehouse_file: Path, env_extra: dict[str, str] | None = None,
-                args: list[str] | None = None) -> Iterator[Harness]:
+                args: list[str] | None = None, workers: int = 1, worker_concurrency: int = 16) -> Iterator[Harness]:
+    """`persona-bot serve`, and with REDIS_URL `workers` worker processes as a deployment runs them."""
     standin = SlackStandIn().start()
     port = free_port()
     log = tmp / "bot.log"
@@ -81,11 +102,15 @@ def running_bot(tmp: Path, warehouse_file: Path, env_extra: dict[str, str] | Non
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, process_group=OWN_GROUP)
     url = f"http://127.0.0.1:{port}"
+    sender = SlackRequestSender(f"{url}/slack/events", SIGNING_SECRET, response_url_factory=standin.response_url)
+    harness = Harness(standin=standin, sender=sender, url=url, log=log, env=env)
     try:
         wait_healthy(url, proc, log)
-        sender = SlackRequestSender(f"{url}/slack/events", SIGNING_SECRET, response_url_factory=standin.response_url)
-        yield Harness(standin=standin, sender=sender, url=url, log=log)
+        for _ in range(workers if queues_work(env) else 0):
+            harness.start_worker(worker_concurrency)
+        yield harness
     finally:
+        harness.stop_workers()
         stop_process(proc)
         standin.stop()
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Mapping
-from typing import IO
 
-from bot.devtools.processes import OWN_GROUP, ExitedWhileStarting, free_port, stop_process, wait_until_answers
+from bot.devtools.processes import ChildServer, ExitedWhileStarting, stop_process
 from bot.errors import PersonaError
 
 # Local values: the stand-in accepts any bot token, and the secret is made fresh for every run.
@@ -45,35 +42,10 @@ def bot_environment(base: Mapping[str, str], *, api_url: str, signing_secret: st
     return env
 
 
-class BotProcess:
-    def __init__(self, env: Mapping[str, str], *, host: str = "127.0.0.1", port: int | None = None,
-                 output: IO[bytes] | None = None) -> None:
-        self.env = dict(env)
-        self.host = host
-        self.port = port or free_port(host)
-        # None: the bot's own log lines go to this terminal, as they would from `persona-bot serve`.
-        self.output = output
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
+class BotProcess(ChildServer):
     def start(self, timeout: float = 60.0) -> BotProcess:
-        cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", self.host, "--port", str(self.port),
-               "--workers", "1"]
-        stderr = subprocess.STDOUT if self.output is not None else None
-        # A group of its own: stop() reaches the workers too, and a Ctrl+C in the terminal reaches only
-        # `persona-bot dev`, which then stops the bot in a bounded time.
-        self.process = subprocess.Popen(cmd, env=self.env, stdout=self.output, stderr=stderr,
-                                        stdin=subprocess.DEVNULL, process_group=OWN_GROUP)
-        self._wait_healthy(timeout)
-        return self
-
-    def _wait_healthy(self, timeout: float) -> None:
-        assert self.process is not None
         try:
-            healthy = wait_until_answers(f"{self.url}/healthz", self.process, timeout)
+            healthy = self.spawn(["serve", "--host", self.host, "--port", str(self.port), "--workers", "1"], timeout)
         except ExitedWhileStarting as exited:
             raise BotStartError(
                 f"the bot exited with code {exited.returncode} while starting; see its messages above"
@@ -81,6 +53,7 @@ class BotProcess:
         if not healthy:
             self.stop()
             raise BotStartError(f"the bot did not answer on {self.url}/healthz within {timeout:.0f} s")
+        return self
 
     def stop(self) -> None:
         proc, self.process = self.process, None

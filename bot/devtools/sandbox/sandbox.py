@@ -1,4 +1,8 @@
-"""The whole sandbox: the Slack stand-in, the real bot in its own process, and the page, started in order."""
+"""The whole sandbox: the Slack stand-in, the real bot in its own process, and the page, started in order.
+
+With REDIS_URL the bot hands its work to a queue, as in production, so the sandbox also runs one
+`persona-bot worker` beside it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from bot.devtools.sandbox.page_server import PageServer
 from bot.devtools.sandbox.user_actions import UserActions
 from bot.devtools.slack_requests import SlackRequestSender
 from bot.devtools.slack_standin import SlackStandIn
+from bot.devtools.worker_process import WorkerProcess, queues_work
 from bot.errors import PersonaError
 
 
@@ -32,6 +37,7 @@ class Sandbox:
         self.page: PageServer | None = None
         self.standin: SlackStandIn | None = None
         self.bot: BotProcess | None = None
+        self.worker: WorkerProcess | None = None
         self.actions: UserActions | None = None
 
     @property
@@ -58,6 +64,8 @@ class Sandbox:
             secret = secrets.token_hex(16)
             env = bot_environment(self.env, api_url=self.standin.api_url, signing_secret=secret)
             self.bot = BotProcess(env, output=self.bot_output).start()
+            if queues_work(env):
+                self.worker = WorkerProcess(env, output=self.bot_output).start()
             sender = SlackRequestSender(f"{self.bot.url}/slack/events", secret,
                                         team_id=self.standin.team_id, api_app_id=self.standin.app_id,
                                         bot_user_id=self.standin.bot_user_id,
@@ -76,6 +84,9 @@ class Sandbox:
         bot, self.bot = self.bot, None
         if bot is not None:
             bot.stop()
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.stop()
         standin, self.standin = self.standin, None
         if standin is not None:
             standin.stop()
