@@ -72,3 +72,10 @@ def test_only_the_composition_root_imports_the_listeners() -> None:
 def test_listeners_depend_on_slack_and_each_other_only(path: Path) -> None:
     # The flows are injected through register(app, flows); at run time handlers/ never reaches into bot/.
     assert [n for n in _imports(path, runtime_only=True) if _starts(n, "bot")] == []
+
+
+@pytest.mark.parametrize("path", _modules("bot", "handlers"), ids=_rel)
+def test_modules_stay_small(path: Path) -> None:
+    limit = next((n for prefix, n in LIMITS.items() if _rel(path).startswith(prefix)), DEFAULT_LIMIT)
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= limit, f"{_rel(path)} has {lines} lines; split it by what its parts do (limit {limit})"
