@@ -150,6 +150,26 @@ def test_a_broken_warehouse_shows_a_generic_message_and_logs_the_details(
         assert logged["request_id"] in text  # the reference the user can quote
 
 
+def test_a_locked_warehouse_shows_neither_paths_nor_process_ids(
+        tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path) -> None:
+    workdir = tmp_path_factory.mktemp("front-locked")
+    locked = workdir / "locked.duckdb"
+    shutil.copy(sample_warehouse_file, locked)
+    with running_bot(workdir, locked) as h:
+        # Another process holds the file for writing before the bot's first query, as a stuck load would.
+        with duckdb.connect(str(locked)):
+            h.sender.slash_command("fitness enthusiasts", user_id="U0LOCKED", channel_id="C0LOCKED",
+                                   response_url=h.standin.response_url("locked", channel_id="C0LOCKED"))
+            shown = wait_url(h, "locked", lambda p: any(b.get("block_id") == "persona_error" for b in blocks_of(p)))
+        text = json.dumps(shown, ensure_ascii=False)
+        for internal in (str(locked), str(workdir), sys.executable, "PID", "Conflicting lock", "IO Error"):
+            assert internal not in text, internal
+        assert "warehouse" in text.lower()
+        logged = next(e for e in _log_lines(h) if e["event"] == "persona_error")
+        assert logged["failure"] == "warehouse" and "lock" in logged["error"].lower()
+        assert logged["request_id"] in text
+
+
 # --- 8. the Markdown export ------------------------------------------------------------------------------------------
 
 
