@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import socket
 import subprocess
 import sys
@@ -20,18 +19,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from bot.devtools import SlackRequestSender
 from tests.support.slack_harness import (
+    FORM,
     SIGNING_SECRET,
     Harness,
     bot_env,
     free_port,
     is_card,
+    log_lines,
     running_bot,
     wait_url,
 )
@@ -39,7 +37,6 @@ from tests.support.slack_harness import (
 TEAM = "T0001"  # the stand-in's workspace
 FRIEND = "T0FRIEND"  # another listed workspace
 OUTSIDER = "T0EXT"  # a Slack Connect partner, not listed
-FORM = "application/x-www-form-urlencoded"
 MB = 1024 * 1024
 
 
@@ -115,27 +112,6 @@ def _head(length: int | None, *, timestamp: str | None = None, signature: str = 
     return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
 
 
-def _post_payload(sender: SlackRequestSender, payload: dict[str, Any]) -> int:
-    return sender.post(urlencode({"payload": json.dumps(payload)}), FORM).status
-
-
-def _post_event(sender: SlackRequestSender, envelope: dict[str, Any]) -> int:
-    return sender.post(json.dumps(envelope), "application/json").status
-
-
-def _log_lines(h: Harness) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in h.logs().splitlines() if line.strip()]
-
-
-def _card_in_thread(h: Harness, channel: str, ts: str, timeout: float = 20.0) -> dict[str, Any]:
-    """The card answering the message `ts`: the working message in its thread, updated into the card."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in h.standin.messages(channel, include_replies=True):
-            if message.get("thread_ts") == ts and is_card(message):
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no card in the thread of {ts}: {h.standin.messages(channel, include_replies=True)}")
 
 
 # --- 1. idle connections --------------------------------------------------------------------------------------------
@@ -298,7 +274,7 @@ def test_malformed_bodies_get_400_or_401_and_never_a_500(bot: Harness, name: str
     assert got == status, answer
     assert b"Traceback" not in answer
     assert "Traceback" not in bot.logs()
-    _log_lines(bot)  # still one JSON object per line
+    log_lines(bot)  # still one JSON object per line
 
 
 @pytest.mark.parametrize(
@@ -315,7 +291,7 @@ def test_malformed_headers_are_refused_before_the_body(bot: Harness, name: str, 
     got, answer = _raw(bot, head, b"{}" if b"chunked" not in head else b"2\r\n{}\r\n0\r\n\r\n")
     assert got in (status, 400), answer  # h11 itself answers 400 to a Content-Length it cannot read
     assert "Traceback" not in bot.logs()
-    _log_lines(bot)
+    log_lines(bot)
 
 
 # --- 7. several workers without shared replay memory -----------------------------------------------------------------

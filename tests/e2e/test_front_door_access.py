@@ -14,18 +14,28 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import duckdb
 import pytest
 
 from bot.devtools import SlackRequestSender
-from tests.support.slack_harness import SIGNING_SECRET, Harness, blocks_of, is_card, running_bot, url_posts, wait_url
+from tests.support.slack_harness import (
+    SIGNING_SECRET,
+    Harness,
+    blocks_of,
+    card_in_thread,
+    is_card,
+    log_lines,
+    post_event,
+    post_payload,
+    running_bot,
+    url_posts,
+    wait_url,
+)
 
 TEAM = "T0001"  # the stand-in's workspace
 FRIEND = "T0FRIEND"  # another listed workspace
 OUTSIDER = "T0EXT"  # a Slack Connect partner, not listed
-FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="module")
@@ -38,27 +48,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path) -
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 
-def _post_payload(sender: SlackRequestSender, payload: dict[str, Any]) -> int:
-    return sender.post(urlencode({"payload": json.dumps(payload)}), FORM).status
-
-
-def _post_event(sender: SlackRequestSender, envelope: dict[str, Any]) -> int:
-    return sender.post(json.dumps(envelope), "application/json").status
-
-
-def _log_lines(h: Harness) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in h.logs().splitlines() if line.strip()]
-
-
-def _card_in_thread(h: Harness, channel: str, ts: str, timeout: float = 20.0) -> dict[str, Any]:
-    """The card answering the message `ts`: the working message in its thread, updated into the card."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in h.standin.messages(channel, include_replies=True):
-            if message.get("thread_ts") == ts and is_card(message):
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no card in the thread of {ts}: {h.standin.messages(channel, include_replies=True)}")
 
 
 # --- 5. people, not only installs -----------------------------------------------------------------------------------
@@ -76,7 +65,7 @@ def _connect_mention(h: Harness, user_team: str, channel: str, user: str) -> tup
 def test_a_slack_connect_user_from_an_unlisted_org_is_refused_politely(bot: Harness) -> None:
     channel, user = "C0SHARED", "U0EXT1"
     envelope, _ = _connect_mention(bot, OUTSIDER, channel, user)
-    assert _post_event(bot.sender, envelope) == 200
+    assert post_event(bot.sender, envelope) == 200
     refusal = bot.standin.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == user).params
     assert "only available to members" in refusal["text"]
     time.sleep(1.0)
@@ -85,8 +74,8 @@ def test_a_slack_connect_user_from_an_unlisted_org_is_refused_politely(bot: Harn
 
 def test_a_slack_connect_user_from_a_listed_workspace_is_served(bot: Harness) -> None:
     envelope, ts = _connect_mention(bot, FRIEND, "C0SHARED2", "U0FRIEND1")
-    assert _post_event(bot.sender, envelope) == 200
-    _card_in_thread(bot, "C0SHARED2", ts)
+    assert post_event(bot.sender, envelope) == 200
+    card_in_thread(bot, "C0SHARED2", ts)
 
 
 def test_a_modal_submitted_from_an_unlisted_workspace_is_refused(bot: Harness) -> None:
@@ -106,7 +95,7 @@ def test_a_modal_submitted_from_an_unlisted_workspace_is_refused(bot: Harness) -
     outsider["team"] = {"id": OUTSIDER, "domain": "partner"}
     outsider["user"]["team_id"] = OUTSIDER
     outsider["view"]["app_installed_team_id"] = TEAM
-    assert _post_payload(bot.sender, outsider) == 200
+    assert post_payload(bot.sender, outsider) == 200
     # The control: the same modal submitted by our own user makes exactly one card on the same response_url.
     assert bot.sender.view_submission(view, values, user_id=user).status == 200
     wait_url(bot, "extmodal", is_card)
@@ -123,8 +112,8 @@ def test_an_org_wide_install_is_served_in_a_listed_workspace_of_the_org(bot: Har
     envelope["enterprise_id"] = "E0GRID"
     envelope["authorizations"] = [{"enterprise_id": "E0GRID", "team_id": None, "user_id": "U0BOT", "is_bot": True,
                                    "is_enterprise_install": True}]
-    assert _post_event(bot.sender, envelope) == 200
-    _card_in_thread(bot, channel, event["ts"])
+    assert post_event(bot.sender, envelope) == 200
+    card_in_thread(bot, channel, event["ts"])
 
 
 # --- 6. internals never reach users ---------------------------------------------------------------------------------
@@ -145,7 +134,7 @@ def test_a_broken_warehouse_shows_a_generic_message_and_logs_the_details(
         for internal in ("Binder", "SELECT", "LINE 1", str(broken), sys.executable):
             assert internal not in text
         assert "warehouse" in text.lower()
-        logged = next(e for e in _log_lines(h) if e["event"] == "persona_error")
+        logged = next(e for e in log_lines(h) if e["event"] == "persona_error")
         assert logged["failure"] == "warehouse" and "Binder" in logged["error"]
         assert logged["request_id"] in text  # the reference the user can quote
 
@@ -165,7 +154,7 @@ def test_a_locked_warehouse_shows_neither_paths_nor_process_ids(
         for internal in (str(locked), str(workdir), sys.executable, "PID", "Conflicting lock", "IO Error"):
             assert internal not in text, internal
         assert "warehouse" in text.lower()
-        logged = next(e for e in _log_lines(h) if e["event"] == "persona_error")
+        logged = next(e for e in log_lines(h) if e["event"] == "persona_error")
         assert logged["failure"] == "warehouse" and "lock" in logged["error"].lower()
         assert logged["request_id"] in text
 

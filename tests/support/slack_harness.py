@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from bot.devtools import Call, SlackRequestSender, SlackStandIn
 from bot.devtools.worker_process import WorkerProcess, queues_work
@@ -148,3 +150,32 @@ def url_posts(h: Harness, name: str) -> list[dict[str, Any]]:
 def wait_url(h: Harness, name: str, predicate: Any = lambda p: True, timeout: float = 20.0) -> dict[str, Any]:
     path = f"/response_url/{name}"
     return h.standin.wait_for("response_url", lambda c: c.path == path and predicate(c.params), timeout).params
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def post_payload(sender: SlackRequestSender, payload: dict[str, Any]) -> int:
+    """An interaction payload, signed and form-encoded as Slack posts it; the HTTP status."""
+    return sender.post(urlencode({"payload": json.dumps(payload)}), FORM).status
+
+
+def post_event(sender: SlackRequestSender, envelope: dict[str, Any]) -> int:
+    """An Events API envelope, signed, as Slack posts it; the HTTP status."""
+    return sender.post(json.dumps(envelope), "application/json").status
+
+
+def log_lines(h: Harness) -> list[dict[str, Any]]:
+    """The bot's JSON log so far, one dict a line."""
+    return [json.loads(line) for line in h.logs().splitlines() if line.strip()]
+
+
+def card_in_thread(h: Harness, channel: str, ts: str, timeout: float = 20.0) -> dict[str, Any]:
+    """The card answering the message `ts`: the working message in its thread, updated into the card."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in h.standin.messages(channel, include_replies=True):
+            if message.get("thread_ts") == ts and is_card(message):
+                return message
+        time.sleep(0.1)
+    raise AssertionError(f"no card in the thread of {ts}: {h.standin.messages(channel, include_replies=True)}")
