@@ -31,6 +31,8 @@ RECENT_PREFIX = KEY_PREFIX + "recent:"
 FEEDBACK_PREFIX = KEY_PREFIX + "feedback:"
 # One hash for all users: a preference is a few bytes and should outlive any TTL.
 LANGS_KEY = KEY_PREFIX + "langs"
+# Workspaces whose Slack refused a chart block; a set without TTL, as a workspace's clients change slowly.
+NO_CHARTS_KEY = KEY_PREFIX + "no_charts"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -126,6 +128,15 @@ class RedisStore:
             return local
         shared = [_parse(Feedback, item, "feedback") for item in raw]
         return [f for f in shared if f is not None] + local
+
+    def refuse_charts(self, team_id: str) -> None:
+        self.fallback.refuse_charts(team_id)
+        self.redis.call(lambda r: r.sadd(NO_CHARTS_KEY, team_id), None)
+
+    def charts_refused(self, team_id: str) -> bool:
+        if self.fallback.charts_refused(team_id):
+            return True
+        return bool(self.redis.call(lambda r: r.sismember(NO_CHARTS_KEY, team_id), False))
 
 
 def open_store(settings: Settings) -> PersonaStore:

@@ -57,6 +57,9 @@ class PersonaStore(Protocol):
     def get_lang(self, user_id: str) -> Lang | None: ...
     def add_feedback(self, feedback: Feedback) -> None: ...
     def feedback(self, persona_id: str) -> list[Feedback]: ...
+    # Workspaces whose Slack refused a chart block (`invalid_blocks`): their cards are sent without charts.
+    def refuse_charts(self, team_id: str) -> None: ...
+    def charts_refused(self, team_id: str) -> bool: ...
 
 
 def persona_title(stored: StoredPersona) -> str:
@@ -76,6 +79,7 @@ class MemoryStore:
         self._recent: dict[str, deque[RecentPersona]] = {}
         self._langs: dict[str, Lang] = {}
         self._feedback: dict[str, list[Feedback]] = {}
+        self._no_charts: set[str] = set()
         self._max = max_personas
 
     def put(self, stored: StoredPersona) -> None:
@@ -118,3 +122,11 @@ class MemoryStore:
     def feedback(self, persona_id: str) -> list[Feedback]:
         with self._lock:
             return list(self._feedback.get(persona_id, ()))
+
+    def refuse_charts(self, team_id: str) -> None:
+        with self._lock:
+            self._no_charts.add(team_id)
+
+    def charts_refused(self, team_id: str) -> bool:
+        with self._lock:
+            return team_id in self._no_charts

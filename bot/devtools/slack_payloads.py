@@ -119,6 +119,13 @@ def _action(action_id: str, block_id: str, action_type: str, value: Any, element
             action["value"] = value
         if "style" in element:
             action["style"] = element["style"]
+    elif action_type == "feedback_buttons":
+        # Slack sends the value and text of the one button that was pressed.
+        action["value"] = value
+        for key in ("positive_button", "negative_button"):
+            button = element.get(key) or {}
+            if button.get("value") == value and "text" in button:
+                action["text"] = copy.deepcopy(button["text"])
     elif action_type in _SELECTED_OPTION_TYPES:
         action["selected_option"] = _option_for(element, str(value))
     elif action_type in _MULTI_TYPES:

@@ -106,11 +106,8 @@ def text_of(params: dict[str, Any]) -> str:
 
 
 def persona_id(params: dict[str, Any]) -> str:
-    values = {
-        e.get("value")
-        for b in blocks_of(params) if b.get("block_id") in ("persona_actions", "persona_feedback")
-        for e in b["elements"]
-    }
+    actions = [b for b in blocks_of(params) if b.get("block_id") == "persona_actions"]
+    values = {e.get("value") for b in actions for e in b["elements"]}
     assert len(values) == 1, values
     return str(values.pop())
 
@@ -541,21 +538,28 @@ def test_regenerate_replaces_an_ephemeral_card_through_the_response_url(bot: Har
     assert [persona_id(m) for m in mine] == [persona_id(new)]
 
 
+def vote(h: Harness, message: dict[str, Any], kind: str, *, user: str, channel: str, name: str) -> None:
+    """A click on the card's 👍 (`kind="up"`) or 👎 in its feedback buttons."""
+    element = next(e for b in message["blocks"] if b["type"] == "context_actions" for e in b["elements"])
+    value = element["positive_button" if kind == "up" else "negative_button"]["value"]
+    click(h, "persona_feedback", message, user=user, channel=channel, name=name, value=value)
+
+
 def test_feedback_is_acknowledged_privately(bot: Harness) -> None:
     user, channel = "U0FEED1", "C0FEED1"
     card = shared_card(bot, user=user, channel=channel, name="feed")
-    click(bot, "persona_feedback_up", card, user=user, channel=channel, name="feed-up")
+    vote(bot, card, "up", user=user, channel=channel, name="feed-up")
     thanks = wait_call(bot, "chat.postEphemeral", channel)
     assert thanks.params["user"] == user and "Thanks" in thanks.params["text"]
     assert thanks.params.get("thread_ts") is None  # the card is in the channel, so is the thanks
 
     # Where Slack will not take an ephemeral message from the app, the click's response_url still reaches the user.
     bot.standin.fail_next("chat.postEphemeral", "not_in_channel")
-    click(bot, "persona_feedback_down", card, user=user, channel=channel, name="feed-refused")
+    vote(bot, card, "down", user=user, channel=channel, name="feed-refused")
     assert "Thanks" in wait_url(bot, "feed-refused")["text"]
 
     ephemeral = slash_card(bot, "fitness enthusiasts", user=user, channel="C0FEED2", name="feed-2")
-    click(bot, "persona_feedback_down", ephemeral, user=user, channel="C0FEED2", name="feed-down")
+    vote(bot, ephemeral, "down", user=user, channel="C0FEED2", name="feed-down")
     answer = wait_url(bot, "feed-down")
     assert "Thanks" in answer["text"] and answer["replace_original"] is False
 

@@ -79,6 +79,8 @@ class ConversationModel:
     _revision: int
 
     def _init_model(self) -> None:
+        # True answers as a workspace whose Slack does not draw charts: a chart block is `invalid_blocks`.
+        self.charts_refused = False
         self._ts = _FIRST_TS - 100
         self._ids = itertools.count(1)
         self._channels: dict[str, Channel] = {}
@@ -153,7 +155,7 @@ class ConversationModel:
         """
         blocks = payload.get("blocks")
         if blocks is not None:
-            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS)
+            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS, charts=not self.charts_refused)
             if problems:
                 raise ValueError("; ".join(problems))
         with self._cond:
@@ -264,7 +266,7 @@ class ConversationModel:
             raise ApiError("no_service", status=404)
         blocks = params.get("blocks")
         if blocks is not None:
-            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS)
+            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS, charts=not self.charts_refused)
             if problems:
                 raise ApiError("invalid_blocks", status=400, extra={"response_metadata": {"messages": problems}})
         if truthy(params.get("delete_original")) or truthy(params.get("replace_original")):
@@ -398,7 +400,7 @@ class ConversationModel:
         if not text and not blocks and not params.get("attachments"):
             raise ApiError("no_text")
         if blocks is not None:
-            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS)
+            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS, charts=not self.charts_refused)
             if problems:
                 raise invalid("invalid_blocks", problems)
         return text, blocks

@@ -97,7 +97,7 @@ class WebApiMethods(ConversationModel):
         # Omitted fields keep their old value, as in Slack; validate everything before touching the message.
         blocks = params["blocks"] if params.get("blocks") is not None else msg["blocks"]
         text = str(params.get("text") or "") if "text" in params else msg["text"]
-        problems = block_problems(blocks, MAX_MESSAGE_BLOCKS)
+        problems = block_problems(blocks, MAX_MESSAGE_BLOCKS, charts=not self.charts_refused)
         if problems:
             raise invalid("invalid_blocks", problems)
         if not text and not blocks:
