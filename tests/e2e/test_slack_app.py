@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from bot.devtools import Call
+from bot.devtools import Call, SlackRequestSender
 from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply
 from tests.support.slack_harness import (
+    SIGNING_SECRET,
     Harness,
     action_ids,
     assert_slack_accepts,
@@ -562,6 +563,51 @@ def test_feedback_is_acknowledged_privately(bot: Harness) -> None:
     vote(bot, ephemeral, "down", user=user, channel="C0FEED2", name="feed-down")
     answer = wait_url(bot, "feed-down")
     assert "Thanks" in answer["text"] and answer["replace_original"] is False
+    # Each vote was recorded with the persona it was on and the button that was pressed.
+    votes = [json.loads(line) for line in bot.logs().splitlines() if '"feedback"' in line and user in line]
+    assert [(v["persona_id"], v["vote"]) for v in votes] == [
+        (persona_id(card), "up"), (persona_id(card), "down"), (persona_id(ephemeral), "down")]
+
+
+def has_charts(params: dict[str, Any]) -> bool:
+    return any(b.get("type") == "data_visualization" for b in blocks_of(params))
+
+
+def test_the_card_draws_age_and_gender_as_charts(bot: Harness) -> None:
+    card = slash_card(bot, "fitness enthusiasts", user="U0CHART0", channel="C0CHART0", name="chart-0")
+    charts = [b for b in card["blocks"] if b["type"] == "data_visualization"]
+    assert [c["chart"]["type"] for c in charts] == ["bar", "pie"]
+    line = next(b for b in card["blocks"] if b.get("block_id") == "persona_demographics")["elements"][0]["text"]
+    for point in charts[0]["chart"]["series"][0]["data"]:
+        assert f"{point['label']} {point['value']:.1f}%" in line
+
+
+def test_a_workspace_whose_slack_refuses_charts_gets_the_card_without_them(bot: Harness) -> None:
+    user, channel = "U0CHART1", "C0CHART1"
+    # A workspace of its own, so the refusal the bot remembers does not change other tests' cards.
+    sender = SlackRequestSender(f"{bot.url}/slack/events", SIGNING_SECRET, "T0NOCHARTS",
+                                response_url_factory=bot.standin.response_url)
+
+    def card_for(name: str) -> list[Call]:
+        sender.slash_command("fitness enthusiasts", user_id=user, channel_id=channel,
+                             response_url=response_url(bot, name, channel, user))
+        bot.standin.wait_for("response_url", lambda c: c.path == f"/response_url/{name}" and c.status == 200
+                             and is_card(c.params), timeout=20)
+        calls = bot.standin.calls_to("response_url")
+        return [c for c in calls if c.path == f"/response_url/{name}" and is_card(c.params)]
+
+    bot.standin.refuse_charts()
+    try:
+        first = card_for("nochart-1")
+        # Slack refused the card with charts; the same card came again without them.
+        assert [(c.status, c.response.get("error"), has_charts(c.params)) for c in first] == [
+            (400, "invalid_blocks", True), (200, None, False)]
+        assert "charts_refused" in bot.logs()
+        # The workspace is remembered: its next card is sent without charts at once.
+        second = card_for("nochart-2")
+        assert [(c.status, has_charts(c.params)) for c in second] == [(200, False)]
+    finally:
+        bot.standin.refuse_charts(False)
 
 
 def _exported(h: Harness, channel: str) -> list[dict[str, Any]]:
