@@ -16,11 +16,13 @@ from bot.config import LANGS, Lang, Settings
 from bot.redis_conn import DAY, KEY_PREFIX, RedisOptions, ResilientRedis, shared_redis
 from bot.store import (
     RECENT_PER_USER,
+    TURNS_PER_THREAD,
     Feedback,
     MemoryStore,
     PersonaStore,
     RecentPersona,
     StoredPersona,
+    ThreadChat,
     persona_title,
 )
 
@@ -33,6 +35,7 @@ FEEDBACK_PREFIX = KEY_PREFIX + "feedback:"
 LANGS_KEY = KEY_PREFIX + "langs"
 # Workspaces whose Slack refused a chart block; a set without TTL, as a workspace's clients change slowly.
 NO_CHARTS_KEY = KEY_PREFIX + "no_charts"
+THREAD_PREFIX = KEY_PREFIX + "thread:"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -132,6 +135,18 @@ class RedisStore:
     def refuse_charts(self, team_id: str) -> None:
         self.fallback.refuse_charts(team_id)
         self.redis.call(lambda r: r.sadd(NO_CHARTS_KEY, team_id), None)
+
+    def put_thread(self, channel: str, thread_ts: str, chat: ThreadChat) -> None:
+        self.fallback.put_thread(channel, thread_ts, chat)
+        kept = chat.model_copy(update={"turns": chat.turns[-TURNS_PER_THREAD:]})
+        key = f"{THREAD_PREFIX}{channel}:{thread_ts}"
+        self.redis.call(lambda r: r.set(key, kept.model_dump_json(), ex=self.ttl), None)
+
+    def get_thread(self, channel: str, thread_ts: str) -> ThreadChat | None:
+        raw = self.redis.call(lambda r: r.get(f"{THREAD_PREFIX}{channel}:{thread_ts}"), None)
+        if raw is None:
+            return self.fallback.get_thread(channel, thread_ts)
+        return _parse(ThreadChat, raw, "thread") or self.fallback.get_thread(channel, thread_ts)
 
     def charts_refused(self, team_id: str) -> bool:
         if self.fallback.charts_refused(team_id):

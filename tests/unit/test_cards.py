@@ -517,7 +517,7 @@ def test_checker_for_modals():
 
 PLACEHOLDERS = (
     "n", "size", "pct", "model", "version", "when", "ago", "name", "example", "query", "error", "channel", "seconds",
-    "ref", "items", "shared", "of", "names", "apps", "app", "ratio",
+    "ref", "items", "shared", "of", "names", "apps", "app", "ratio", "figures", "top", "category",
 )
 
 

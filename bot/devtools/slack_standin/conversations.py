@@ -81,6 +81,10 @@ class ConversationModel:
     def _init_model(self) -> None:
         # True answers as a workspace whose Slack does not draw charts: a chart block is `invalid_blocks`.
         self.charts_refused = False
+        # The agent conversation's chrome: per (channel, thread_ts) the status and title; per channel the prompts.
+        self.statuses: dict[tuple[str, str], dict[str, Any]] = {}
+        self.titles: dict[tuple[str, str], str] = {}
+        self.suggested_prompts: dict[str, dict[str, Any]] = {}
         self._ts = _FIRST_TS - 100
         self._ids = itertools.count(1)
         self._channels: dict[str, Channel] = {}
@@ -380,6 +384,9 @@ class ConversationModel:
             **dict(extra or {}),
         }
         self._messages.setdefault(channel_id, []).append(msg)
+        if by_bot and thread_ts:
+            # Slack clears a thread's status when the app replies in it.
+            self.statuses.pop((channel_id, str(thread_ts)), None)
         if thread_ts and not ephemeral_user:
             parent = self._find(channel_id, thread_ts)
             if parent is not None and parent is not msg:

@@ -25,7 +25,7 @@ from bot.slack.blocks import views
 from bot.slack.blocks.charts import has_charts
 from bot.slack.surfaces import MessageSurface, ResponseUrlSurface, Surface, SurfaceError
 from bot.slack.user_langs import UserLangs
-from bot.store import PersonaStore, StoredPersona
+from bot.store import PersonaStore, StoredPersona, ThreadChat
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,11 @@ class FlowsBase:
                 log.warning("response_url_notice_failed", exc_info=True)
         if where.get("channel"):
             self._ephemeral(client, str(where["channel"]), user_id, text)
+
+    def link_thread(self, channel: str, thread_ts: str | None, persona_id: str) -> None:
+        """Questions in this thread are about this persona from now on (a new card starts a new conversation)."""
+        if thread_ts:
+            self.store.put_thread(channel, thread_ts, ThreadChat(persona_id=persona_id))
 
     def stored(self, persona_id: str) -> StoredPersona | None:
         return self.store.get(persona_id)

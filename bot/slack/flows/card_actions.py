@@ -44,8 +44,13 @@ class CardActionFlows(FlowsBase):
             reply, stored = {"text": t("msg.not_your_persona", lang)}, None
         if stored is not None:
             try:
-                self.send_card(lambda card: client.chat_postMessage(channel=channel, **card), stored.result,
-                               ephemeral=False, team_id=team_id)
+                posted: list[str] = []
+
+                def post(card: dict[str, Any]) -> None:
+                    posted.append(str(client.chat_postMessage(channel=channel, **card)["ts"]))
+
+                self.send_card(post, stored.result, ephemeral=False, team_id=team_id)
+                self.link_thread(channel, posted[-1], stored.result.id)
                 reply = {"text": t("msg.shared", lang, channel=channel)}
             except SlackApiError as exc:
                 error = str(exc.response.get("error", ""))

@@ -1,0 +1,72 @@
+"""Questions about a persona in the thread of its card (a mention there, or a reply in the agent conversation).
+
+A thread is linked to the persona of the card posted in it (`bot.store.ThreadChat`), so a reply there is read as a
+question about that persona rather than a request for a new one. Answers are cached per persona, question and
+language (`WriteOnce.followup`), and come back with the apps they rest on and the feedback buttons.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from bot.cache import followup_key
+from bot.chat import CHAT_PROMPT_VERSION, ChatAnswer, ChatWriter, Turn, question_key_text
+from bot.config import Lang
+from bot.i18n import t
+from bot.mrkdwn import unescape_incoming
+from bot.rate_limit import RateLimited
+from bot.slack.agent_status import ANSWER_LOADING, show_status
+from bot.slack.blocks import card as cards
+from bot.slack.blocks.chat import chat_message
+from bot.slack.flows.base import FlowsBase
+from bot.slack.flows.permissions import may_use
+from bot.slack.surfaces import MessageSurface, SurfaceError
+from bot.store import StoredPersona
+
+log = logging.getLogger(__name__)
+
+
+class ChatFlows(FlowsBase):
+    def answer_in_thread(self, client: WebClient, *, user_id: str, text: str, channel: str, thread_ts: str | None,
+                         team_id: str | None = None) -> bool:
+        """Answers `text` as a question about the thread's persona; False when the thread holds no card."""
+        chat = self.store.get_thread(channel, thread_ts) if thread_ts else None
+        stored = self.stored(chat.persona_id) if chat else None
+        if chat is None or stored is None or thread_ts is None:
+            return False
+        lang = self.lang_for(client, user_id)
+        surface = MessageSurface(client, channel, thread_ts=thread_ts)
+        if not may_use(stored, user_id=user_id, team_id=team_id, where={"channel": channel, "ts": thread_ts}):
+            self._safe_show(surface, {"text": t("msg.not_your_persona", lang)})
+            return True
+        question = unescape_incoming(text).strip()
+        show_status(client, channel, thread_ts, lang, ANSWER_LOADING)
+        try:
+            answer = self.chat_answer(stored, question, lang, chat.turns, user_id)
+            surface.add(chat_message(answer, lang))
+        except RateLimited as exc:
+            self._safe_show(surface, cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
+            return True
+        except SurfaceError as exc:
+            log.warning("cannot_post", extra={"error": exc.error})
+            return True
+        except Exception:
+            log.exception("chat_failed")
+            self._safe_show(surface, cards.error_message(t("msg.unexpected", lang), lang))
+            return True
+        log.info("chat_answer", extra={"persona_id": stored.result.id, "writer": answer.writer,
+                                       "cached": answer.cached})
+        turns = [*chat.turns, Turn(question=question, answer=answer.text)]
+        self.store.put_thread(channel, thread_ts, chat.model_copy(update={"turns": turns}))
+        return True
+
+    def chat_answer(self, stored: StoredPersona, question: str, lang: Lang, turns: list[Turn],
+                    user_id: str) -> ChatAnswer:
+        writer = ChatWriter(self.followups.llm)
+        writes = self.service.writes
+        key = followup_key(stored.result.id, f"chat:{lang}", question_key_text(question),
+                           model=writer.model_name, prompt_version=CHAT_PROMPT_VERSION)
+        return writes.followup(key, ChatAnswer, lambda: writer.answer(stored.result, question, lang, turns),
+                               user_id=user_id, team_id=stored.request.team_id)
