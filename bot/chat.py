@@ -23,6 +23,7 @@ from bot.errors import LLMError
 from bot.figure_check import grounding_figures
 from bot.i18n import bucket_label, t
 from bot.languages import language
+from bot.lexicon import load_lexicon
 from bot.models import Grounding, PersonaResult, WrittenAnswer
 from bot.mrkdwn import single_line
 from bot.offline_words import join
@@ -116,6 +117,15 @@ def _figures(dist: dict[str, float], lang: str) -> str:
                 language(lang).offline)
 
 
+def category_label(category: str | None, lang: Lang) -> str:
+    """A category as people say it ("Fitness", "健身"), from the lexicon; the data's own id when it has no entry."""
+    lexicon = load_lexicon()
+    key = lexicon.resolve(category)
+    if key is not None:
+        return lexicon.words(key, lang).label
+    return single_line(category or "") or t("chat.other_category", lang)
+
+
 def offline_answer(result: PersonaResult, question: str, lang: Lang) -> ChatAnswer:
     """The answer the data gives without a model, or the note that this question needs one."""
     intent = intent_of(question)
@@ -137,8 +147,7 @@ def offline_answer(result: PersonaResult, question: str, lang: Lang) -> ChatAnsw
     elif intent == "channels" and apps:
         by_category: dict[str, list[str]] = {}
         for app in apps:
-            by_category.setdefault(single_line(app.category or "") or t("chat.other_category", lang), []).append(
-                single_line(app.name))
+            by_category.setdefault(category_label(app.category, lang), []).append(single_line(app.name))
         lines = [t("chat.channel_line", lang, category=c, apps=join(names[:4], ph))
                  for c, names in list(by_category.items())[:5]]
         cited = [name for names in by_category.values() for name in names[:4]]

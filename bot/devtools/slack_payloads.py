@@ -421,9 +421,10 @@ class SlackPayloads:
             event["thread_ts"] = thread_ts
         return event
 
-    def dm_message_event(self, text: str, channel: str = "D1", user: str = "U1", ts: str | None = None) -> dict:
+    def dm_message_event(self, text: str, channel: str = "D1", user: str = "U1", ts: str | None = None,
+                         thread_ts: str | None = None) -> dict:
         ts = ts or self.ts()
-        return {
+        event = {
             "type": "message",
             "channel": channel,
             "user": user,
@@ -434,6 +435,9 @@ class SlackPayloads:
             "client_msg_id": str(uuid.uuid4()),
             "team": self.team_id,
         }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return event
 
     def app_home_opened_event(self, user: str = "U1", channel: str | None = None, tab: str = "home") -> dict:
         return {

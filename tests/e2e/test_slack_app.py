@@ -310,17 +310,19 @@ def test_a_mention_is_answered_in_its_thread(bot: Harness) -> None:
     assert is_card(thread[1]) and not thread[1]["ephemeral_user"]
 
 
-def test_a_direct_message_is_answered_in_the_dm(bot: Harness) -> None:
+def test_a_direct_message_is_answered_in_its_thread_of_the_agent_conversation(bot: Harness) -> None:
     user, dm = "U0DMA1", "D0DMA1"
     # The app's own messages in the DM come back as events too; they are not requests.
     bot.sender.event({"type": "message", "channel": dm, "channel_type": "im", "bot_id": "B0BOT", "text": "hi",
                       "ts": bot.sender.payloads.ts()})
-    resp = bot.sender.dm_message(APP_LIST, channel=dm, user=user)
+    said = bot.standin.post_user_message(dm, user, APP_LIST)
+    resp = bot.sender.dm_message(APP_LIST, channel=dm, user=user, ts=said["ts"])
     assert resp.status == 200
-    working = wait_call(bot, "chat.postMessage", dm)
-    assert working.params.get("thread_ts") is None
+    # The status stands in for "working on it"; the data part comes first, in the thread of the message.
+    data_part = wait_call(bot, "chat.postMessage", dm)
+    assert data_part.params["thread_ts"] == said["ts"]
     card = wait_call(bot, "chat.update", dm, is_card)
-    assert card.params["ts"] == working.response["ts"]
+    assert card.params["ts"] == data_part.response["ts"]
     assert "Pasted apps, closest to " in text_of(card.params) and "Grounded on 3 apps" in text_of(card.params)
 
 

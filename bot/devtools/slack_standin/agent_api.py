@@ -38,7 +38,7 @@ class AgentApiMethods(ConversationModel):
             "chat.stopStream": self._stop_stream,
         }
 
-    def _thread(self, params: dict[str, Any]) -> tuple[str, str]:
+    def _agent_thread(self, params: dict[str, Any]) -> tuple[str, str]:
         _required(params, "channel_id", "thread_ts")
         channel = self._readable(params["channel_id"], need_membership=False)
         thread_ts = str(params["thread_ts"])
@@ -49,7 +49,7 @@ class AgentApiMethods(ConversationModel):
     def _set_status(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         if "status" not in params:
             raise invalid("invalid_arguments", ["[ERROR] missing required field: status"])
-        where = self._thread(params)
+        where = self._agent_thread(params)
         loading = params.get("loading_messages") or []
         if not isinstance(loading, list) or len(loading) > MAX_LOADING_MESSAGES:
             raise invalid("invalid_arguments", [f"[ERROR] no more than {MAX_LOADING_MESSAGES} items allowed "
@@ -62,7 +62,7 @@ class AgentApiMethods(ConversationModel):
 
     def _set_title(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         _required(params, "title")
-        self.titles[self._thread(params)] = str(params["title"])
+        self.titles[self._agent_thread(params)] = str(params["title"])
         return {}
 
     def _set_suggested_prompts(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
