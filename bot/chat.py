@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from string import Template
+from typing import cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,7 +33,7 @@ from bot.postprocess import clean_text, quoted_data
 from bot.prompt_echo import echoes_prompt
 from bot.prompting import data_json
 from bot.text_render import format_pct
-from bot.writers import JsonCompleter
+from bot.writers import JsonCompleter, TextStreamer
 from prompts import load_template
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 CHAT_PROMPT_VERSION = "chat-v1"
 SYSTEM_TEMPLATE = "chat_system.v1.txt"
 USER_TEMPLATE = "chat_user.v1.txt"
+ANSWER_JSON = "chat_answer_json.v1.txt"
+ANSWER_TEXT = "chat_answer_text.v1.txt"
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 2500
 # Earlier turns sent with a question, newest first, until this many (estimated) tokens are used.
@@ -163,9 +166,15 @@ def offline_answer(result: PersonaResult, question: str, lang: Lang) -> ChatAnsw
 # --- with a model ----------------------------------------------------------------------------------------------
 
 
-def chat_messages(result: PersonaResult, question: str, lang: Lang, history: Sequence[Turn]) -> list[dict[str, str]]:
-    """The system prompt, then the persona, its data, the earlier turns and the question, all as delimited data."""
-    system = Template(load_template(SYSTEM_TEMPLATE)).substitute(language=language(lang).model_name)
+def chat_messages(result: PersonaResult, question: str, lang: Lang, history: Sequence[Turn], *,
+                  streamed: bool = False) -> list[dict[str, str]]:
+    """The system prompt, then the persona, its data, the earlier turns and the question, all as delimited data.
+
+    A `streamed` answer is asked for as plain text (shown as it arrives), else as JSON with the apps it cites.
+    """
+    answer_format = load_template(ANSWER_TEXT if streamed else ANSWER_JSON).strip()
+    system = Template(load_template(SYSTEM_TEMPLATE)).substitute(language=language(lang).model_name,
+                                                                 answer_format=answer_format)
     persona = {
         "segment": result.segment.name if result.segment else None,
         "profile": result.profile.model_dump(),
@@ -223,6 +232,31 @@ class ChatWriter:
             log.exception("chat_writer_crashed")
             return offline.model_copy(update={"note": "The language model gave an unusable answer."})
         return self.checked(result, draft, question, lang, offline)
+
+    @property
+    def streams(self) -> bool:
+        return callable(getattr(self.llm, "stream_text", None))
+
+    def stream_answer(self, result: PersonaResult, question: str, lang: Lang, history: Sequence[Turn],
+                      on_text: Callable[[str], None]) -> ChatAnswer:
+        """The model's answer streamed through `on_text` as it arrives, then checked as a whole.
+
+        The returned answer is the streamed text when it passes every check, else the offline answer (with a note
+        saying why): the caller then replaces what it showed. The apps it rests on are the persona's apps it names.
+        """
+        question = clean_text(question)[:MAX_QUESTION_CHARS]
+        offline = offline_answer(result, question, lang)
+        streamer = cast(TextStreamer, self.llm)
+        pieces: list[str] = []
+        try:
+            for piece in streamer.stream_text(chat_messages(result, question, lang, history, streamed=True)):
+                pieces.append(piece)
+                on_text(piece)
+        except LLMError as exc:
+            return offline.model_copy(update={"note": str(exc)})
+        text = "".join(pieces)
+        named = [a.name for a in result.apps if a.name and a.name.casefold() in text.casefold()]
+        return self.checked(result, ChatDraft(answer=text, apps=named), question, lang, offline)
 
     def checked(self, result: PersonaResult, draft: ChatDraft, question: str, lang: Lang,
                 offline: ChatAnswer) -> ChatAnswer:

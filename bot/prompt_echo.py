@@ -31,6 +31,8 @@ TEMPLATES = (
     "followup_system.v1.txt",
     "chat_system.v1.txt",
     "chat_user.v1.txt",
+    "chat_answer_json.v1.txt",
+    "chat_answer_text.v1.txt",
 )
 EXAMPLE_FILE = "persona_example.v1.json"
 # Words only our prompts use: the data delimiters and the setting names the user message carries.

@@ -12,7 +12,8 @@ import pytest
 from bot.devtools import Call
 from bot.i18n import t
 from tests.support.block_limits import violations
-from tests.support.slack_harness import Harness, blocks_of, is_card, running_bot
+from tests.support.openai_server import FakeOpenAIServer, Reply
+from tests.support.slack_harness import Harness, blocks_of, is_card, llm_env, running_bot
 
 APP_LIST = "小红书 0.92, Keep 0.85, 美团 0.8"
 
@@ -120,3 +121,74 @@ def test_a_mention_in_a_shared_cards_thread_is_a_question_and_feedback_on_the_an
                             channel_id=channel, message=message)
     thanks = bot.standin.wait_for("chat.postEphemeral", lambda c: c.params.get("channel") == channel)
     assert "Thanks" in thanks.params["text"]
+
+
+# --- with a language model: streamed answers -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def llm_bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path,
+            llm: FakeOpenAIServer) -> Iterator[Harness]:
+    with running_bot(tmp_path_factory.mktemp("agent-llm"), sample_warehouse_file, env_extra=llm_env(llm.url)) as h:
+        yield h
+
+
+def streamed_text(h: Harness, ts: str) -> str:
+    calls = [c for c in h.standin.calls if c.method in ("chat.startStream", "chat.appendStream", "chat.stopStream")]
+    text = ""
+    for call in calls:
+        if call.method == "chat.startStream" or call.params.get("ts") == ts:
+            text += "".join(chunk["text"] for chunk in call.params.get("chunks") or [])
+    return text
+
+
+LONG_ANSWER = ("Reach them inside Strava and Keep, the apps they open most before and after a workout. "
+               "Sponsor training plans in Keep, run a monthly distance challenge in Strava, and keep the message "
+               "about performance and routine rather than price. A protein drink fits the moment right after a "
+               "run, which is when these apps are open.")
+
+
+def test_a_question_with_a_model_streams_its_answer_then_ends_with_the_feedback_buttons(
+        llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, dm = "U0STR1", "D0STR1"
+    said, _card = card_in_thread(llm_bot, dm, user, "fitness enthusiasts")
+    llm.enqueue(Reply.text(LONG_ANSWER))
+    ask(llm_bot, dm, user, "Write a 2-line pitch for our protein drink", thread_ts=said["ts"])
+    start = in_thread(llm_bot, "chat.startStream", dm, said["ts"])
+    assert start.ok and "recipient_user_id" not in start.params  # a DM needs no recipient
+    stop = llm_bot.standin.wait_for("chat.stopStream", lambda c: c.params["ts"] == start.response["ts"], 30)
+    assert stop.ok and any(b["type"] == "context_actions" for b in stop.params["blocks"])
+    assert llm_bot.standin.calls_to("chat.appendStream")  # more than one piece reached Slack before the end
+    assert streamed_text(llm_bot, start.response["ts"]) == LONG_ANSWER
+    message = next(m for m in llm_bot.standin.messages(dm, include_replies=True) if m["ts"] == start.response["ts"])
+    assert message["text"] == LONG_ANSWER and message["streaming"] is False
+    # The prompt carried the question as data, after the persona.
+    sent = llm.requests[-1].body
+    assert sent["stream"] is True and "<question>" in sent["messages"][-1]["content"]
+
+
+def test_a_streamed_answer_that_fails_the_checks_is_replaced_by_the_checked_one(
+        llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, dm = "U0STR2", "D0STR2"
+    said, _card = card_in_thread(llm_bot, dm, user, "fitness enthusiasts")
+    invented = "73% of them would pay for a premium tier, twice as many as in any other segment we know."
+    llm.enqueue(Reply.text(invented))
+    ask(llm_bot, dm, user, "Would they pay for a premium tier?", thread_ts=said["ts"])
+    start = in_thread(llm_bot, "chat.startStream", dm, said["ts"])
+    replaced = llm_bot.standin.wait_for("chat.update", lambda c: c.params["ts"] == start.response["ts"], 30)
+    assert "73%" not in str(replaced.params) and "chat_answer" in str(replaced.params["blocks"])
+    assert t("chat.replaced", "en")[:30] in str(replaced.params["blocks"])
+    assert "streamed_answer_replaced" in llm_bot.logs()
+
+
+def test_a_mention_in_a_channel_streams_with_the_recipient(llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, channel = "U0STR3", "C0STR3"
+    said = llm_bot.standin.post_user_message(channel, user, "<@U0BOT> fitness enthusiasts")
+    llm_bot.sender.app_mention("<@U0BOT> fitness enthusiasts", channel=channel, user=user, ts=said["ts"])
+    llm_bot.standin.wait_for("chat.update", lambda c: c.params.get("channel") == channel and is_card(c.params), 30)
+    question = "<@U0BOT> which channels reach them?"
+    asked = llm_bot.standin.post_user_message(channel, user, question, thread_ts=said["ts"])
+    llm_bot.sender.app_mention(question, channel=channel, user=user, ts=asked["ts"], thread_ts=said["ts"])
+    start = in_thread(llm_bot, "chat.startStream", channel, said["ts"])
+    assert start.ok and start.params["recipient_user_id"] == user and start.params["recipient_team_id"] == "T0001"
+    llm_bot.standin.wait_for("chat.stopStream", lambda c: c.params["ts"] == start.response["ts"], 30)
