@@ -243,6 +243,12 @@ class ConversationModel:
                     "views": self._views,
                     "home": self._home,
                     "files": files,
+                    "agent": {
+                        "statuses": [{"channel": c, "thread_ts": ts, **st} for (c, ts), st in self.statuses.items()],
+                        "titles": [{"channel": c, "thread_ts": ts, "title": title}
+                                   for (c, ts), title in self.titles.items()],
+                        "prompts": self.suggested_prompts,
+                    },
                     "revision": self._revision,
                 }
             )
