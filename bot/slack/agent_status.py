@@ -6,7 +6,7 @@ a missing scope, a rate limit), and a refused call is logged and never stops the
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -33,38 +33,32 @@ PROMPTS = (
 def show_status(client: WebClient, channel: str, thread_ts: str | None, lang: str,
                 loading: Sequence[str] = PERSONA_LOADING) -> None:
     """"is working on your persona…" with the loading messages in the user's language; Slack clears it on reply."""
-    if not thread_ts:
-        return
-    try:
-        client.assistant_threads_setStatus(
+    if thread_ts:
+        _best_effort("status_not_set", lambda: client.assistant_threads_setStatus(
             channel_id=channel, thread_ts=thread_ts, status=t("agent.status", lang),
             loading_messages=[t(key, lang) for key in loading][:MAX_LOADING_MESSAGES],
-        )
-    except SlackApiError as exc:
-        log.info("status_not_set", extra={"error": exc.response.get("error")})
-    except OSError as exc:
-        log.info("status_not_set", extra={"error": type(exc).__name__})
+        ))
 
 
 def set_title(client: WebClient, channel: str, thread_ts: str | None, title: str) -> None:
     title = truncate(single_line(title), MAX_TITLE)
-    if not thread_ts or not title:
-        return
-    try:
-        client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title)
-    except SlackApiError as exc:
-        log.info("title_not_set", extra={"error": exc.response.get("error")})
-    except OSError as exc:
-        log.info("title_not_set", extra={"error": type(exc).__name__})
+    if thread_ts and title:
+        _best_effort("title_not_set",
+                     lambda: client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread_ts, title=title))
 
 
 def suggest_prompts(client: WebClient, channel: str, lang: str) -> None:
     """The agent view's suggested prompts. No thread_ts: for agent apps Slack sets them on the conversation."""
     prompts = [{"title": t(title, lang), "message": t(message, lang)} for title, message in PROMPTS][:MAX_PROMPTS]
+    _best_effort("prompts_not_set", lambda: client.assistant_threads_setSuggestedPrompts(
+        channel_id=channel, title=t("agent.prompts_title", lang), prompts=prompts))
+
+
+def _best_effort(event: str, call: Callable[[], object]) -> None:
+    """Runs a chrome call; Slack refusing it, or not answering, is logged under `event` and never raised."""
     try:
-        client.assistant_threads_setSuggestedPrompts(channel_id=channel, title=t("agent.prompts_title", lang),
-                                                     prompts=prompts)
+        call()
     except SlackApiError as exc:
-        log.info("prompts_not_set", extra={"error": exc.response.get("error")})
+        log.info(event, extra={"error": exc.response.get("error")})
     except OSError as exc:
-        log.info("prompts_not_set", extra={"error": type(exc).__name__})
+        log.info(event, extra={"error": type(exc).__name__})

@@ -18,14 +18,21 @@ from tests.support.slack_harness import Harness, blocks_of, is_card, llm_env, ru
 APP_LIST = "小红书 0.92, Keep 0.85, 美团 0.8"
 
 
+def assert_payloads_fit(h: Harness) -> None:
+    """Every message the bot sent, and the blocks that ended each stream, fit Slack's limits."""
+    for call in h.standin.calls:
+        if call.method in ("chat.postMessage", "chat.update") and call.ok:
+            assert violations({"text": call.params.get("text"), "blocks": blocks_of(call.params)}) == []
+        if call.method == "chat.stopStream" and call.params.get("blocks"):
+            # A stream's text is its fallback; only the blocks are judged here.
+            assert violations({"text": "streamed", "blocks": blocks_of(call.params)}) == []
+
+
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path) -> Iterator[Harness]:
     with running_bot(tmp_path_factory.mktemp("agent"), sample_warehouse_file) as harness:
         yield harness
-        # Every message and stream the bot sent fits Slack's limits.
-        for call in harness.standin.calls:
-            if call.method in ("chat.postMessage", "chat.update") and call.ok:
-                assert violations({"text": call.params.get("text"), "blocks": blocks_of(call.params)}) == []
+        assert_payloads_fit(harness)
 
 
 def in_thread(h: Harness, method: str, channel: str, thread_ts: str, predicate: Any = lambda p: True) -> Call:
@@ -131,6 +138,7 @@ def llm_bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Pat
             llm: FakeOpenAIServer) -> Iterator[Harness]:
     with running_bot(tmp_path_factory.mktemp("agent-llm"), sample_warehouse_file, env_extra=llm_env(llm.url)) as h:
         yield h
+        assert_payloads_fit(h)
 
 
 def streamed_text(h: Harness, ts: str) -> str:

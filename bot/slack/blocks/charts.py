@@ -48,6 +48,11 @@ def _value(pct: float) -> float:
     return round(float(pct), 1)
 
 
+def _chart_block(block_id: str, title: str, chart: dict[str, Any]) -> Block:
+    return {"type": CHART_BLOCK, "block_id": block_id, "title": truncate(single_line(title), MAX_CHART_TITLE) or "?",
+            "chart": chart}
+
+
 def age_chart(age: dict[str, float], lang: str) -> Block | None:
     """A one-series bar chart of the age buckets in the data's order; None when there is nothing to draw."""
     points = list(age.items())[:MAX_BARS]
@@ -55,20 +60,15 @@ def age_chart(age: dict[str, float], lang: str) -> Block | None:
         return None
     taken: set[str] = set()
     data = [{"label": _label(bucket_label(bucket, lang), taken), "value": _value(pct)} for bucket, pct in points]
-    return {
-        "type": CHART_BLOCK,
-        "block_id": "persona_chart_age",
-        "title": truncate(t("chart.age_title", lang), MAX_CHART_TITLE),
-        "chart": {
-            "type": "bar",
-            "series": [{"name": truncate(t("chart.share", lang), MAX_CHART_LABEL), "data": data}],
-            "axis_config": {
-                "categories": [point["label"] for point in data],
-                "x_label": truncate(t("age", lang), MAX_AXIS_LABEL),
-                "y_label": truncate(t("chart.y_label", lang), MAX_AXIS_LABEL),
-            },
+    return _chart_block("persona_chart_age", t("chart.age_title", lang), {
+        "type": "bar",
+        "series": [{"name": truncate(t("chart.share", lang), MAX_CHART_LABEL), "data": data}],
+        "axis_config": {
+            "categories": [point["label"] for point in data],
+            "x_label": truncate(t("age", lang), MAX_AXIS_LABEL),
+            "y_label": truncate(t("chart.y_label", lang), MAX_AXIS_LABEL),
         },
-    }
+    })
 
 
 def gender_chart(gender: dict[str, float], lang: str) -> Block | None:
@@ -77,15 +77,8 @@ def gender_chart(gender: dict[str, float], lang: str) -> Block | None:
     if not slices:
         return None
     taken: set[str] = set()
-    return {
-        "type": CHART_BLOCK,
-        "block_id": "persona_chart_gender",
-        "title": truncate(t("chart.gender_title", lang), MAX_CHART_TITLE),
-        "chart": {
-            "type": "pie",
-            "segments": [{"label": _label(bucket_label(b, lang), taken), "value": v} for b, v in slices],
-        },
-    }
+    segments = [{"label": _label(bucket_label(b, lang), taken), "value": v} for b, v in slices]
+    return _chart_block("persona_chart_gender", t("chart.gender_title", lang), {"type": "pie", "segments": segments})
 
 
 def demographic_charts(demographics: Demographics, lang: str) -> list[Block]:
