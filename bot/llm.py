@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -258,6 +258,14 @@ class OpenAIWriter:
             raise LLMError(unusable_message(second.codes)) from second
         log.warning("llm_reply_repaired", extra={"attempt": 2, "model": self.model_name})
         return accepted, usage
+
+    def stream_text(self, messages: Sequence[Mapping[str, str]], *, deadline: Deadline | None = None) -> Iterator[str]:
+        """A free-text answer to `messages`, piece by piece as the server streams it (within one deadline).
+
+        The caller checks the finished text (bot/output_checks.py) and replaces what it showed if it fails.
+        """
+        request = {"model": self.settings.llm_model, "messages": [dict(m) for m in messages]}
+        yield from self._calls.stream(request, deadline or Deadline(self.settings.llm_timeout))
 
     @staticmethod
     def _accept(reply: _Reply, model: type[M], check: Callable[[M], M] | None) -> M:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,6 +224,36 @@ class ChatCaller:
                 raise friendly_error(exc, settings, attempts) from exc
             self.profile.record_success(mode, time.monotonic() - started, completion)
             return Completion(completion, mode)
+
+    def stream(self, request: Mapping[str, Any], deadline: Deadline) -> Iterator[str]:
+        """The text of one streamed completion of `request` (messages, model), piece by piece as it arrives.
+
+        Plain text, no response format: what is streamed is shown as it comes. No retry once text has flowed
+        (the reader has seen it); raises `LLMError` when the server fails or the deadline passes.
+        """
+        _mode, options = self.profile.request_options(
+            max_tokens=self.settings.llm_max_tokens,
+            temperature=self.settings.llm_temperature,
+            reasoning_effort=self.settings.llm_reasoning_effort,
+        )
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise out_of_time(self.settings, 0)
+        try:
+            chunks = self._client.chat.completions.create(**request, **options, stream=True, timeout=remaining)
+            for chunk in chunks:
+                if deadline.expired():
+                    chunks.close()
+                    raise out_of_time(self.settings, 1)
+                for choice in chunk.choices or []:
+                    piece = getattr(choice.delta, "content", None)
+                    if piece:
+                        yield piece
+        except openai.APIStatusError as exc:
+            _log_error_answer(exc, 1, self.settings.llm_model)
+            raise friendly_error(exc, self.settings, 1) from exc
+        except openai.OpenAIError as exc:
+            raise friendly_error(exc, self.settings, 1) from exc
 
     def _retry(self, exc: openai.OpenAIError, retries: int, deadline: Deadline) -> bool:
         """Waits and says yes when `exc` is worth another attempt that can still finish in time."""

@@ -29,10 +29,15 @@ TEMPLATES = (
     "persona_user.v1.txt",
     "json_repair.v1.txt",
     "followup_system.v1.txt",
+    "chat_system.v1.txt",
+    "chat_user.v1.txt",
+    "chat_answer_json.v1.txt",
+    "chat_answer_text.v1.txt",
 )
 EXAMPLE_FILE = "persona_example.v1.json"
 # Words only our prompts use: the data delimiters and the setting names the user message carries.
-PRIVATE_WORDS = frozenset({"segment_data", "hashtag_zh_script", "needs_estimate", "demographics_estimate"})
+PRIVATE_WORDS = frozenset({"segment_data", "persona_data", "hashtag_zh_script", "needs_estimate",
+                           "demographics_estimate"})
 
 _WORD = re.compile(r"\w+")
 _PLACEHOLDER = re.compile(r"\$\w+")

@@ -16,11 +16,13 @@ from bot.config import LANGS, Lang, Settings
 from bot.redis_conn import DAY, KEY_PREFIX, RedisOptions, ResilientRedis, shared_redis
 from bot.store import (
     RECENT_PER_USER,
+    TURNS_PER_THREAD,
     Feedback,
     MemoryStore,
     PersonaStore,
     RecentPersona,
     StoredPersona,
+    ThreadChat,
     persona_title,
 )
 
@@ -31,6 +33,9 @@ RECENT_PREFIX = KEY_PREFIX + "recent:"
 FEEDBACK_PREFIX = KEY_PREFIX + "feedback:"
 # One hash for all users: a preference is a few bytes and should outlive any TTL.
 LANGS_KEY = KEY_PREFIX + "langs"
+# Workspaces whose Slack refused a chart block; a set without TTL, as a workspace's clients change slowly.
+NO_CHARTS_KEY = KEY_PREFIX + "no_charts"
+THREAD_PREFIX = KEY_PREFIX + "thread:"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -126,6 +131,27 @@ class RedisStore:
             return local
         shared = [_parse(Feedback, item, "feedback") for item in raw]
         return [f for f in shared if f is not None] + local
+
+    def refuse_charts(self, team_id: str) -> None:
+        self.fallback.refuse_charts(team_id)
+        self.redis.call(lambda r: r.sadd(NO_CHARTS_KEY, team_id), None)
+
+    def put_thread(self, channel: str, thread_ts: str, chat: ThreadChat) -> None:
+        self.fallback.put_thread(channel, thread_ts, chat)
+        kept = chat.model_copy(update={"turns": chat.turns[-TURNS_PER_THREAD:]})
+        key = f"{THREAD_PREFIX}{channel}:{thread_ts}"
+        self.redis.call(lambda r: r.set(key, kept.model_dump_json(), ex=self.ttl), None)
+
+    def get_thread(self, channel: str, thread_ts: str) -> ThreadChat | None:
+        raw = self.redis.call(lambda r: r.get(f"{THREAD_PREFIX}{channel}:{thread_ts}"), None)
+        if raw is None:
+            return self.fallback.get_thread(channel, thread_ts)
+        return _parse(ThreadChat, raw, "thread") or self.fallback.get_thread(channel, thread_ts)
+
+    def charts_refused(self, team_id: str) -> bool:
+        if self.fallback.charts_refused(team_id):
+            return True
+        return bool(self.redis.call(lambda r: r.sismember(NO_CHARTS_KEY, team_id), False))
 
 
 def open_store(settings: Settings) -> PersonaStore:

@@ -13,10 +13,13 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from bot.chat import Turn
 from bot.config import Lang
 from bot.models import PersonaResult
 
 RECENT_PER_USER = 10
+# Turns kept per thread; what is sent to the model is bounded again, in tokens (bot.chat.bounded_history).
+TURNS_PER_THREAD = 10
 
 
 class PersonaRequest(BaseModel):
@@ -42,6 +45,13 @@ class RecentPersona(BaseModel):
     created_at: datetime
 
 
+class ThreadChat(BaseModel):
+    """A conversation thread that holds a card: which persona its questions are about, and the turns so far."""
+
+    persona_id: str
+    turns: list[Turn] = Field(default_factory=list)
+
+
 class Feedback(BaseModel):
     persona_id: str
     user_id: str
@@ -57,6 +67,12 @@ class PersonaStore(Protocol):
     def get_lang(self, user_id: str) -> Lang | None: ...
     def add_feedback(self, feedback: Feedback) -> None: ...
     def feedback(self, persona_id: str) -> list[Feedback]: ...
+    # Workspaces whose Slack refused a chart block (`invalid_blocks`): their cards are sent without charts.
+    def refuse_charts(self, team_id: str) -> None: ...
+    def charts_refused(self, team_id: str) -> bool: ...
+    # The persona a thread's questions are about (its latest card) and the conversation so far.
+    def put_thread(self, channel: str, thread_ts: str, chat: ThreadChat) -> None: ...
+    def get_thread(self, channel: str, thread_ts: str) -> ThreadChat | None: ...
 
 
 def persona_title(stored: StoredPersona) -> str:
@@ -76,6 +92,8 @@ class MemoryStore:
         self._recent: dict[str, deque[RecentPersona]] = {}
         self._langs: dict[str, Lang] = {}
         self._feedback: dict[str, list[Feedback]] = {}
+        self._no_charts: set[str] = set()
+        self._threads: OrderedDict[tuple[str, str], ThreadChat] = OrderedDict()
         self._max = max_personas
 
     def put(self, stored: StoredPersona) -> None:
@@ -118,3 +136,22 @@ class MemoryStore:
     def feedback(self, persona_id: str) -> list[Feedback]:
         with self._lock:
             return list(self._feedback.get(persona_id, ()))
+
+    def refuse_charts(self, team_id: str) -> None:
+        with self._lock:
+            self._no_charts.add(team_id)
+
+    def charts_refused(self, team_id: str) -> bool:
+        with self._lock:
+            return team_id in self._no_charts
+
+    def put_thread(self, channel: str, thread_ts: str, chat: ThreadChat) -> None:
+        with self._lock:
+            self._threads[(channel, thread_ts)] = chat.model_copy(update={"turns": chat.turns[-TURNS_PER_THREAD:]})
+            self._threads.move_to_end((channel, thread_ts))
+            while len(self._threads) > self._max:
+                self._threads.popitem(last=False)
+
+    def get_thread(self, channel: str, thread_ts: str) -> ThreadChat | None:
+        with self._lock:
+            return self._threads.get((channel, thread_ts))

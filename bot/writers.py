@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -41,4 +41,14 @@ class JsonCompleter(Protocol):
         """A `model` parsed from the reply to `messages`, and the token usage; raises `LLMError` when it cannot.
 
         `check` sees the parsed answer and raises to ask for one repair (see bot/output_checks.py)."""
+        ...
+
+
+class TextStreamer(Protocol):
+    """A writer that can stream a free-text answer (chat answers); the LLM writer is one."""
+
+    model_name: str
+
+    def stream_text(self, messages: Sequence[Mapping[str, str]]) -> Iterator[str]:
+        """The answer's text piece by piece; raises `LLMError` when the server fails or time runs out."""
         ...

@@ -37,9 +37,14 @@ def register(app: App, flows: SlackFlows) -> None:
                          team_id=team_id(body))
 
     def feedback(body: dict[str, Any], client: WebClient) -> None:
+        # Cards from before the feedback buttons carry one plain button per vote, with the persona id as value.
         vote = "up" if body["actions"][0]["action_id"].endswith("_up") else "down"
         flows.feedback(client=client, persona_id=action_value(body), user_id=user_id(body), vote=vote,
                        response_url=body.get("response_url"), where=where_clicked(body), team_id=team_id(body))
+
+    def feedback_buttons(body: dict[str, Any], client: WebClient) -> None:
+        flows.feedback_vote(client=client, value=action_value(body), user_id=user_id(body),
+                            response_url=body.get("response_url"), where=where_clicked(body), team_id=team_id(body))
 
     def export(body: dict[str, Any], client: WebClient) -> None:
         flows.export(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
@@ -58,6 +63,7 @@ def register(app: App, flows: SlackFlows) -> None:
     on(flows.followup_actions, followup)
     on(re.compile(r"^persona_(regenerate|retry)$"), regenerate)
     on(re.compile(r"^persona_feedback_(up|down)$"), feedback)
+    on("persona_feedback", feedback_buttons)
     on("persona_export", export)
     on(re.compile(r"^persona_pick_segment_\d+$"), pick_segment)
     on("home_set_lang", set_lang)

@@ -20,20 +20,26 @@ MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 def register(app: App, flows: SlackFlows) -> None:
 
     def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        flows.in_thread(client, user_id=str(event.get("user", "")), text=MENTION.sub(" ", event.get("text", "")),
-                        channel=str(event["channel"]), thread_ts=event.get("thread_ts") or event.get("ts"),
-                        team_id=team_id(body))
+        flows.mention(client, user_id=str(event.get("user", "")), text=MENTION.sub(" ", event.get("text", "")),
+                      channel=str(event["channel"]), thread_ts=event.get("thread_ts"), ts=event.get("ts"),
+                      team_id=team_id(body))
 
     def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        # Only plain messages from people in a DM with the app; edits, joins and bot posts are not requests.
+        # Only plain messages from people in a DM with the app (the agent conversation); edits, joins and bot
+        # posts are not requests.
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
-        flows.in_thread(client, user_id=str(event.get("user", "")), text=MENTION.sub(" ", event.get("text", "")),
-                        channel=str(event["channel"]), thread_ts=event.get("thread_ts"), team_id=team_id(body))
+        flows.agent_message(client, user_id=str(event.get("user", "")),
+                            text=MENTION.sub(" ", event.get("text", "")), channel=str(event["channel"]),
+                            ts=str(event.get("ts", "")), thread_ts=event.get("thread_ts"), team_id=team_id(body))
 
     def on_home(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab", "home") == "home":
+        tab = event.get("tab", "home")
+        if tab == "home":
             flows.publish_home(client, user_id=str(event.get("user", "")))
+        elif tab == "messages":
+            # The agent conversation opened: offer the suggested prompts.
+            flows.messages_tab_opened(client, user_id=str(event.get("user", "")), channel=event.get("channel"))
 
     # Acked at once, answered lazily: in HTTP mode the response waits for listeners, and Slack retries an event
     # that is not acked within 3 s.

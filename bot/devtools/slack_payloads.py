@@ -119,6 +119,13 @@ def _action(action_id: str, block_id: str, action_type: str, value: Any, element
             action["value"] = value
         if "style" in element:
             action["style"] = element["style"]
+    elif action_type == "feedback_buttons":
+        # Slack sends the value and text of the one button that was pressed.
+        action["value"] = value
+        for key in ("positive_button", "negative_button"):
+            button = element.get(key) or {}
+            if button.get("value") == value and "text" in button:
+                action["text"] = copy.deepcopy(button["text"])
     elif action_type in _SELECTED_OPTION_TYPES:
         action["selected_option"] = _option_for(element, str(value))
     elif action_type in _MULTI_TYPES:
@@ -414,9 +421,10 @@ class SlackPayloads:
             event["thread_ts"] = thread_ts
         return event
 
-    def dm_message_event(self, text: str, channel: str = "D1", user: str = "U1", ts: str | None = None) -> dict:
+    def dm_message_event(self, text: str, channel: str = "D1", user: str = "U1", ts: str | None = None,
+                         thread_ts: str | None = None) -> dict:
         ts = ts or self.ts()
-        return {
+        event = {
             "type": "message",
             "channel": channel,
             "user": user,
@@ -427,6 +435,9 @@ class SlackPayloads:
             "client_msg_id": str(uuid.uuid4()),
             "team": self.team_id,
         }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return event
 
     def app_home_opened_event(self, user: str = "U1", channel: str | None = None, tab: str = "home") -> dict:
         return {

@@ -239,12 +239,14 @@ class SlackRequestSender:
         return self.event(self.payloads.app_mention_event(text, channel, user, ts, thread_ts), **kwargs)
 
     def dm_message(
-        self, text: str, channel: str = "D1", user: str = "U1", ts: str | None = None, **kwargs: Any
+        self, text: str, channel: str = "D1", user: str = "U1", ts: str | None = None, thread_ts: str | None = None,
+        **kwargs: Any,
     ) -> SentResponse:
-        return self.event(self.payloads.dm_message_event(text, channel, user, ts), **kwargs)
+        return self.event(self.payloads.dm_message_event(text, channel, user, ts, thread_ts), **kwargs)
 
-    def app_home_opened(self, user: str = "U1", channel: str | None = None, **kwargs: Any) -> SentResponse:
-        return self.event(self.payloads.app_home_opened_event(user, channel), **kwargs)
+    def app_home_opened(self, user: str = "U1", channel: str | None = None, tab: str = "home",
+                        **kwargs: Any) -> SentResponse:
+        return self.event(self.payloads.app_home_opened_event(user, channel, tab), **kwargs)
 
     def url_verification(self, challenge: str, *, timestamp: int | str | None = None) -> SentResponse:
         body, content_type = self.build_url_verification(challenge)

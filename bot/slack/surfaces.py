@@ -111,6 +111,9 @@ class ResponseUrlSurface:
             # An unreachable response_url is Slack refusing the message, as far as the caller can tell.
             raise SurfaceError(f"response_url_unreachable: {type(exc).__name__}") from None
         if response.status_code >= 300:
+            # Slack names a refused block in the body; the caller may resend the message in a simpler form.
+            if "invalid_blocks" in (response.body or ""):
+                raise SurfaceError("invalid_blocks")
             raise SurfaceError(f"response_url_{response.status_code}")
         return None
 

@@ -50,8 +50,7 @@ async function until(description, check) {
   throw new Error(`timed out waiting for ${description}${last ? ` (${last.message})` : ""}`);
 }
 
-async function type(text) {
-  const input = page.locator("#composer-input");
+async function type(text, input = page.locator("#composer-input")) {
   await input.fill(text);
   await input.press("Enter");
 }
@@ -108,11 +107,20 @@ async function run() {
   const card = page.locator("#feed .msg:not(.msg-ephemeral)", { has: page.locator('[data-action-id="persona_partnership"]') });
   await card.locator(".bk-header").waitFor();
   // The layout a reviewer looks at: header, bold field names, demographics in two fields, context, dividers.
-  for (const [selector, what] of [[".bk-fields .bk-field", "demographic fields"], [".bk-section-text strong", "bold text"],
-    [".bk-context", "context lines"], [".bk-divider", "dividers"], [".bk-actions .bk-button.bk-primary", "a primary button"]]) {
+  for (const [selector, what] of [[".bk-chart svg", "charts"], [".bk-section-text strong", "bold text"],
+    [".bk-context", "context lines"], [".bk-divider", "dividers"], [".bk-actions .bk-button.bk-primary", "a primary button"],
+    [".bk-context-actions .bk-feedback-up", "feedback buttons"]]) {
     if ((await card.locator(selector).count()) === 0) throw new Error(`the shared card has no ${what} (${selector})`);
   }
+  step = "the card draws age as bars and gender as a pie";
+  if ((await card.locator(".bk-chart .bk-chart-bar").count()) < 2) throw new Error("the age chart has no bars");
+  if ((await card.locator(".bk-chart .bk-chart-slice").count()) < 2) throw new Error("the gender pie has no slices");
+  await card.locator(".bk-chart").first().scrollIntoViewIfNeeded();
   await screenshot("shared-card");
+
+  step = "the feedback buttons record a vote";
+  await card.locator(".bk-feedback-up").click();
+  await page.locator("#feed .msg-ephemeral", { hasText: "Thanks for the feedback" }).waitFor();
 
   step = "Partnership ideas answers in the card's thread";
   await card.locator('[data-action-id="persona_partnership"]').click();
@@ -121,6 +129,14 @@ async function run() {
   const threadReply = page.locator("#thread-feed .msg .bk-section-text", { hasText: /^Partnership ideas$/ });
   await threadReply.waitFor();
   await screenshot("partnership-thread");
+
+  step = "a question in the card's thread streams its answer";
+  await type("@persona-bot which ad channels would reach them?", page.locator("#thread-input"));
+  const streamed = page.locator("#thread-feed .msg-streamed");
+  await streamed.waitFor();
+  await page.locator("#thread-feed .msg", { has: page.locator(".msg-streamed") }).locator(".bk-feedback-up").waitFor();
+  if (!/Reach them inside/.test(await streamed.innerText())) throw new Error("the streamed answer is not shown");
+  await screenshot("streamed-answer");
 
   step = "Competitor analysis opens a modal and answers in the thread";
   await card.locator('[data-action-id="persona_competitor"]').click();
@@ -173,6 +189,20 @@ async function run() {
   await said.locator(".msg-replies").click();
   await page.locator("#thread-feed .msg.msg-bot .bk-header").waitFor();
   await screenshot("mention-thread");
+
+  step = "the agent conversation offers suggested prompts and answers one with a card in its thread";
+  await page.locator("#thread-close").click();
+  await page.locator("#nav-app").click();
+  const prompt = page.locator(".agent-prompt").first();
+  await prompt.waitFor();
+  await screenshot("agent-prompts");
+  await prompt.click();
+  const asked = page.locator("#feed .msg:not(.msg-bot)").last();
+  await asked.locator(".msg-replies").waitFor();
+  await asked.locator(".msg-replies").click();
+  await page.locator("#thread-feed .msg.msg-bot .bk-chart svg").first().waitFor();
+  await until("the thread title", async () => /fitness enthusiasts/.test(await page.locator("#thread-where").innerText()));
+  await screenshot("agent-thread");
 
   step = "App Home";
   await page.locator("#nav-app").click();

@@ -9,13 +9,22 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from bot.chat import Turn
 from bot.config import Settings
 from bot.models import PersonaResult
 from bot.offline_writer import OfflineWriter
 from bot.redis_conn import ResilientRedis
-from bot.redis_store import FEEDBACK_PREFIX, PERSONA_PREFIX, RECENT_PREFIX, RedisStore, open_store
+from bot.redis_store import FEEDBACK_PREFIX, PERSONA_PREFIX, RECENT_PREFIX, THREAD_PREFIX, RedisStore, open_store
 from bot.service import PersonaService
-from bot.store import RECENT_PER_USER, Feedback, MemoryStore, PersonaRequest, StoredPersona
+from bot.store import (
+    RECENT_PER_USER,
+    TURNS_PER_THREAD,
+    Feedback,
+    MemoryStore,
+    PersonaRequest,
+    StoredPersona,
+    ThreadChat,
+)
 from bot.warehouse.duckdb import DuckDBWarehouse
 from tests.support.redis_server import RedisServer, RedisSettings
 
@@ -80,6 +89,21 @@ def test_recent_lists_newest_first_bounded_and_without_repeats(
     store.put(stored(result, "anon", user_id=None))
     assert store.get("anon") is not None
     assert client.keys(RECENT_PREFIX + "*") == [(RECENT_PREFIX + "U1").encode()]
+
+
+def test_chart_refusals_and_thread_conversations_are_shared(redis_server: RedisServer, client: Redis) -> None:
+    one, two = replica(redis_server), replica(redis_server)
+    assert not two.charts_refused("T0NOCHARTS")
+    one.refuse_charts("T0NOCHARTS")
+    # Another replica (or this one after a restart) sends that workspace's cards without charts at once.
+    assert two.charts_refused("T0NOCHARTS") and not two.charts_refused("T0OTHER")
+    turns = [Turn(question=f"q{i}", answer=f"a{i}") for i in range(TURNS_PER_THREAD + 5)]
+    one.put_thread("D1", "1.0", ThreadChat(persona_id="p1", turns=turns))
+    shared = two.get_thread("D1", "1.0")
+    assert shared is not None and shared.persona_id == "p1"
+    assert [t.question for t in shared.turns] == [t.question for t in turns[-TURNS_PER_THREAD:]]
+    assert two.get_thread("D1", "2.0") is None
+    assert client.ttl(THREAD_PREFIX + "D1:1.0") > 0
 
 
 def test_language_preferences_and_feedback_are_shared(

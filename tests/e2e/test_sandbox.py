@@ -27,9 +27,11 @@ from bot.devtools.sandbox.bot_process import SANDBOX_BOT_TOKEN, bot_environment
 from bot.devtools.sandbox.input_state import InvalidInput, state_values
 from bot.devtools.sandbox.typed_text import message_text, split_command
 from bot.devtools.slack_requests import SlackRequestSender
+from tests.support.openai_server import FakeOpenAIServer
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import OWN_GROUP, alive, children, free_port, stop_process
 from tests.support.redis_server import RedisServer
+from tests.support.slack_harness import llm_env
 
 BROWSER_DIR = REPO_ROOT / "tests" / "browser"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "sandbox"
@@ -118,7 +120,7 @@ def test_the_page_and_its_scripts_are_served_with_a_strict_policy(base: str) -> 
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert b'<script type="module" src="/static/app.js">' in page
     assert "script-src 'self'" in headers["Content-Security-Policy"]
-    for name in ("app.js", "blockkit.js", "mrkdwn.js", "sandbox.css"):
+    for name in ("app.js", "agent.js", "blockkit.js", "mrkdwn.js", "sandbox.css"):
         status, headers, content = request(base, f"/static/{name}")
         assert status == 200 and content, name
     assert headers["Content-Type"].startswith("text/css")
@@ -361,20 +363,20 @@ def test_the_mrkdwn_renderer_in_node() -> None:
 # --- the command -----------------------------------------------------------------------------------------------------
 
 
-def _dev_env(tmp: Path, warehouse: Path) -> dict[str, str]:
-    return {**os.environ, "HOME": str(tmp / "home"), "PERSONA_DUCKDB_PATH": str(warehouse)}
+def _dev_env(tmp: Path, warehouse: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "HOME": str(tmp / "home"), "PERSONA_DUCKDB_PATH": str(warehouse), **extra}
 
 
 class DevCommand:
     """`persona-bot dev --no-browser` as a person runs it, in its own process."""
 
-    def __init__(self, tmp: Path, warehouse: Path, port: int) -> None:
+    def __init__(self, tmp: Path, warehouse: Path, port: int, **env: str) -> None:
         self.port = port
         self.out, self.log = tmp / "dev.out", tmp / "dev.log"
         with self.out.open("wb") as out, self.log.open("wb") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "dev", "--port", str(port), "--no-browser"],
-                stdout=out, stderr=err, env=_dev_env(tmp, warehouse), cwd=tmp, process_group=OWN_GROUP,
+                stdout=out, stderr=err, env=_dev_env(tmp, warehouse, **env), cwd=tmp, process_group=OWN_GROUP,
             )
         self.first_line = self._first_line()
         self.bot_pids = children(self.proc.pid)
@@ -471,11 +473,23 @@ def _browser_missing() -> str | None:
     return None
 
 
+@pytest.fixture
+def dev_with_model(tmp_path: Path, sample_warehouse_file: Path, llm: FakeOpenAIServer) -> Iterator[DevCommand]:
+    """The sandbox with a language model (the local OpenAI-compatible server), so answers stream."""
+    command = DevCommand(tmp_path, sample_warehouse_file, free_port(), **llm_env(llm.url))
+    try:
+        assert "LLM" in command.first_line, command.output()
+        yield command
+    finally:
+        command.close()
+
+
 @pytest.mark.browser
-def test_the_page_in_headless_chromium(dev: DevCommand) -> None:
+def test_the_page_in_headless_chromium(dev_with_model: DevCommand) -> None:
     missing = _browser_missing()
     if missing:
         pytest.skip(missing)
+    dev = dev_with_model
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     result = subprocess.run(
         ["node", str(BROWSER_DIR / "sandbox_flow.mjs"), "--url", f"http://127.0.0.1:{dev.port}/",

@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from bot.devtools import Call
+from bot.devtools import Call, SlackRequestSender
 from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply
 from tests.support.slack_harness import (
+    SIGNING_SECRET,
     Harness,
     action_ids,
     assert_slack_accepts,
@@ -106,11 +107,8 @@ def text_of(params: dict[str, Any]) -> str:
 
 
 def persona_id(params: dict[str, Any]) -> str:
-    values = {
-        e.get("value")
-        for b in blocks_of(params) if b.get("block_id") in ("persona_actions", "persona_feedback")
-        for e in b["elements"]
-    }
+    actions = [b for b in blocks_of(params) if b.get("block_id") == "persona_actions"]
+    values = {e.get("value") for b in actions for e in b["elements"]}
     assert len(values) == 1, values
     return str(values.pop())
 
@@ -312,17 +310,19 @@ def test_a_mention_is_answered_in_its_thread(bot: Harness) -> None:
     assert is_card(thread[1]) and not thread[1]["ephemeral_user"]
 
 
-def test_a_direct_message_is_answered_in_the_dm(bot: Harness) -> None:
+def test_a_direct_message_is_answered_in_its_thread_of_the_agent_conversation(bot: Harness) -> None:
     user, dm = "U0DMA1", "D0DMA1"
     # The app's own messages in the DM come back as events too; they are not requests.
     bot.sender.event({"type": "message", "channel": dm, "channel_type": "im", "bot_id": "B0BOT", "text": "hi",
                       "ts": bot.sender.payloads.ts()})
-    resp = bot.sender.dm_message(APP_LIST, channel=dm, user=user)
+    said = bot.standin.post_user_message(dm, user, APP_LIST)
+    resp = bot.sender.dm_message(APP_LIST, channel=dm, user=user, ts=said["ts"])
     assert resp.status == 200
-    working = wait_call(bot, "chat.postMessage", dm)
-    assert working.params.get("thread_ts") is None
+    # The status stands in for "working on it"; the data part comes first, in the thread of the message.
+    data_part = wait_call(bot, "chat.postMessage", dm)
+    assert data_part.params["thread_ts"] == said["ts"]
     card = wait_call(bot, "chat.update", dm, is_card)
-    assert card.params["ts"] == working.response["ts"]
+    assert card.params["ts"] == data_part.response["ts"]
     assert "Pasted apps, closest to " in text_of(card.params) and "Grounded on 3 apps" in text_of(card.params)
 
 
@@ -541,23 +541,75 @@ def test_regenerate_replaces_an_ephemeral_card_through_the_response_url(bot: Har
     assert [persona_id(m) for m in mine] == [persona_id(new)]
 
 
+def vote(h: Harness, message: dict[str, Any], kind: str, *, user: str, channel: str, name: str) -> None:
+    """A click on the card's 👍 (`kind="up"`) or 👎 in its feedback buttons."""
+    element = next(e for b in message["blocks"] if b["type"] == "context_actions" for e in b["elements"])
+    value = element["positive_button" if kind == "up" else "negative_button"]["value"]
+    click(h, "persona_feedback", message, user=user, channel=channel, name=name, value=value)
+
+
 def test_feedback_is_acknowledged_privately(bot: Harness) -> None:
     user, channel = "U0FEED1", "C0FEED1"
     card = shared_card(bot, user=user, channel=channel, name="feed")
-    click(bot, "persona_feedback_up", card, user=user, channel=channel, name="feed-up")
+    vote(bot, card, "up", user=user, channel=channel, name="feed-up")
     thanks = wait_call(bot, "chat.postEphemeral", channel)
     assert thanks.params["user"] == user and "Thanks" in thanks.params["text"]
     assert thanks.params.get("thread_ts") is None  # the card is in the channel, so is the thanks
 
     # Where Slack will not take an ephemeral message from the app, the click's response_url still reaches the user.
     bot.standin.fail_next("chat.postEphemeral", "not_in_channel")
-    click(bot, "persona_feedback_down", card, user=user, channel=channel, name="feed-refused")
+    vote(bot, card, "down", user=user, channel=channel, name="feed-refused")
     assert "Thanks" in wait_url(bot, "feed-refused")["text"]
 
     ephemeral = slash_card(bot, "fitness enthusiasts", user=user, channel="C0FEED2", name="feed-2")
-    click(bot, "persona_feedback_down", ephemeral, user=user, channel="C0FEED2", name="feed-down")
+    vote(bot, ephemeral, "down", user=user, channel="C0FEED2", name="feed-down")
     answer = wait_url(bot, "feed-down")
     assert "Thanks" in answer["text"] and answer["replace_original"] is False
+    # Each vote was recorded with the persona it was on and the button that was pressed.
+    votes = [json.loads(line) for line in bot.logs().splitlines() if '"feedback"' in line and user in line]
+    assert [(v["persona_id"], v["vote"]) for v in votes] == [
+        (persona_id(card), "up"), (persona_id(card), "down"), (persona_id(ephemeral), "down")]
+
+
+def has_charts(params: dict[str, Any]) -> bool:
+    return any(b.get("type") == "data_visualization" for b in blocks_of(params))
+
+
+def test_the_card_draws_age_and_gender_as_charts(bot: Harness) -> None:
+    card = slash_card(bot, "fitness enthusiasts", user="U0CHART0", channel="C0CHART0", name="chart-0")
+    charts = [b for b in card["blocks"] if b["type"] == "data_visualization"]
+    assert [c["chart"]["type"] for c in charts] == ["bar", "pie"]
+    line = next(b for b in card["blocks"] if b.get("block_id") == "persona_demographics")["elements"][0]["text"]
+    for point in charts[0]["chart"]["series"][0]["data"]:
+        assert f"{point['label']} {point['value']:.1f}%" in line
+
+
+def test_a_workspace_whose_slack_refuses_charts_gets_the_card_without_them(bot: Harness) -> None:
+    user, channel = "U0CHART1", "C0CHART1"
+    # A workspace of its own, so the refusal the bot remembers does not change other tests' cards.
+    sender = SlackRequestSender(f"{bot.url}/slack/events", SIGNING_SECRET, "T0NOCHARTS",
+                                response_url_factory=bot.standin.response_url)
+
+    def card_for(name: str) -> list[Call]:
+        sender.slash_command("fitness enthusiasts", user_id=user, channel_id=channel,
+                             response_url=response_url(bot, name, channel, user))
+        bot.standin.wait_for("response_url", lambda c: c.path == f"/response_url/{name}" and c.status == 200
+                             and is_card(c.params), timeout=20)
+        calls = bot.standin.calls_to("response_url")
+        return [c for c in calls if c.path == f"/response_url/{name}" and is_card(c.params)]
+
+    bot.standin.refuse_charts()
+    try:
+        first = card_for("nochart-1")
+        # Slack refused the card with charts; the same card came again without them.
+        assert [(c.status, c.response.get("error"), has_charts(c.params)) for c in first] == [
+            (400, "invalid_blocks", True), (200, None, False)]
+        assert "charts_refused" in bot.logs()
+        # The workspace is remembered: its next card is sent without charts at once.
+        second = card_for("nochart-2")
+        assert [(c.status, has_charts(c.params)) for c in second] == [(200, False)]
+    finally:
+        bot.standin.refuse_charts(False)
 
 
 def _exported(h: Harness, channel: str) -> list[dict[str, Any]]:

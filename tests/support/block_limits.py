@@ -35,6 +35,17 @@ from bot.slack.blocks.limits import (  # one source of the figures for the build
 
 Kind = Literal["message", "modal"]
 
+# Slack's documented limits for the blocks slack_sdk has no model of (docs.slack.dev/reference/block-kit/blocks/…),
+# kept here apart from the builders' figures so a builder that drifts is caught.
+CHART_TITLE = 50  # data_visualization: title
+CHART_LABEL = 20  # pie segment label, axis category, series name
+AXIS_LABEL = 50  # axis_config x_label / y_label
+CHART_ITEMS = 6  # pie segments; bar, area and line series
+CHARTS_PER_MESSAGE = 2
+CONTEXT_ACTIONS_ELEMENTS = 5
+ACCESSIBILITY_LABEL = 75
+_SERIES_CHARTS = ("bar", "area", "line")
+
 
 class _Checker:
     def __init__(self) -> None:
@@ -124,7 +135,107 @@ class _Checker:
                 self.add(path, f"{len(elements)} action elements (limit {MAX_ACTIONS_ELEMENTS})")
             for i, element in enumerate(elements):
                 self.element(f"{path}.elements[{i}]", element)
+        elif kind == "context_actions":
+            self.context_actions(path, block)
+        elif kind == "data_visualization":
+            # slack_sdk has no model of the chart block: these checks are all there is before Slack.
+            self.chart(path, block)
+            return
         self.sdk(path, block)
+
+    def limited(self, path: str, value: Any, limit: int, *, required: bool = True) -> None:
+        if value is None and not required:
+            return
+        if not isinstance(value, str) or not value.strip():
+            self.add(path, "must be a non-blank string")
+        elif length(value) > limit:
+            self.add(path, f"is {length(value)} characters (limit {limit})")
+
+    def chart(self, path: str, block: dict[str, Any]) -> None:
+        self.limited(f"{path}.title", block.get("title"), CHART_TITLE)
+        chart = block.get("chart")
+        if not isinstance(chart, dict):
+            self.add(f"{path}.chart", "expected a chart object")
+            return
+        kind = chart.get("type")
+        if kind == "pie":
+            segments = chart.get("segments")
+            if not isinstance(segments, list) or not 1 <= len(segments) <= CHART_ITEMS:
+                self.add(f"{path}.chart.segments", f"needs 1–{CHART_ITEMS} segments")
+                return
+            for i, segment in enumerate(segments):
+                where = f"{path}.chart.segments[{i}]"
+                self.limited(f"{where}.label", (segment or {}).get("label"), CHART_LABEL)
+                self.positive(f"{where}.value", (segment or {}).get("value"))
+        elif kind in _SERIES_CHARTS:
+            self.series_chart(f"{path}.chart", chart)
+        else:
+            self.add(f"{path}.chart.type", f"unknown chart type {kind!r}")
+
+    def positive(self, path: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            self.add(path, f"value must be a number above 0, not {value!r}")
+
+    def series_chart(self, path: str, chart: dict[str, Any]) -> None:
+        axis = chart.get("axis_config")
+        if not isinstance(axis, dict):
+            self.add(f"{path}.axis_config", "is required for a series chart")
+            return
+        categories = axis.get("categories")
+        if not isinstance(categories, list) or not categories:
+            self.add(f"{path}.axis_config.categories", "needs at least one category")
+            categories = []
+        for i, category in enumerate(categories):
+            self.limited(f"{path}.axis_config.categories[{i}]", category, CHART_LABEL)
+        if len(set(map(str, categories))) != len(categories):
+            self.add(f"{path}.axis_config.categories", "categories must be unique")
+        for key in ("x_label", "y_label"):
+            self.limited(f"{path}.axis_config.{key}", axis.get(key), AXIS_LABEL, required=False)
+        series = chart.get("series")
+        if not isinstance(series, list) or not 1 <= len(series) <= CHART_ITEMS:
+            self.add(f"{path}.series", f"needs 1–{CHART_ITEMS} series")
+            return
+        names = [str((one or {}).get("name")) for one in series]
+        if len(set(names)) != len(names):
+            self.add(f"{path}.series", "series names must be unique")
+        for i, one in enumerate(series):
+            where = f"{path}.series[{i}]"
+            self.limited(f"{where}.name", (one or {}).get("name"), CHART_LABEL)
+            data = (one or {}).get("data")
+            if not isinstance(data, list) or not data:
+                self.add(f"{where}.data", "needs at least one data point")
+                continue
+            for j, point in enumerate(data):
+                label = (point or {}).get("label")
+                if label not in categories:
+                    self.add(f"{where}.data[{j}].label", f"{label!r} is not one of the axis categories")
+                value = (point or {}).get("value")
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    self.add(f"{where}.data[{j}].value", "must be a number")
+
+    def context_actions(self, path: str, block: dict[str, Any]) -> None:
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not 1 <= len(elements) <= CONTEXT_ACTIONS_ELEMENTS:
+            self.add(path, f"context_actions needs 1–{CONTEXT_ACTIONS_ELEMENTS} elements")
+            return
+        for i, element in enumerate(elements):
+            where = f"{path}.elements[{i}]"
+            self.element(where, element)
+            if not isinstance(element, dict):
+                continue
+            if element.get("type") == "feedback_buttons":
+                for key in ("positive_button", "negative_button"):
+                    button = element.get(key)
+                    if not isinstance(button, dict):
+                        self.add(f"{where}.{key}", "is required")
+                        continue
+                    self.text(f"{where}.{key}.text", button.get("text"), MAX_BUTTON_TEXT, plain_only=True)
+                    self.limited(f"{where}.{key}.value", button.get("value"), MAX_BUTTON_VALUE)
+                    self.limited(f"{where}.{key}.accessibility_label", button.get("accessibility_label"),
+                                 ACCESSIBILITY_LABEL, required=False)
+            elif element.get("type") != "icon_button":
+                self.add(f"{where}.type", f"context_actions holds feedback_buttons or icon_button, not "
+                                          f"{element.get('type')!r}")
 
     def section(self, path: str, block: dict[str, Any]) -> None:
         text, fields = block.get("text"), block.get("fields")
@@ -182,6 +293,9 @@ def violations(payload: dict[str, Any], kind: Kind = "message") -> list[str]:
         check.add("blocks", f"{len(blocks)} blocks (limit {MAX_BLOCKS[kind]})")
     for i, block in enumerate(blocks):
         check.block(f"blocks[{i}]", block)
+    charts = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "data_visualization")
+    if charts > CHARTS_PER_MESSAGE:
+        check.add("blocks", f"{charts} charts (limit {CHARTS_PER_MESSAGE} per message)")
     total = total_text(blocks)
     if total > MAX_TOTAL_TEXT:
         check.add("blocks", f"{total} characters of text in blocks (limit {MAX_TOTAL_TEXT})")

@@ -215,6 +215,19 @@ def default_persona(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+STREAM_PIECE = 12
+PERSONA_DATA = re.compile(r"<persona_data>\n(.*?)\n</persona_data>", re.DOTALL)
+
+
+def default_answer(request: dict[str, Any]) -> str:
+    """The built-in streamed answer: a grounded line naming the persona's first two apps, or a plain sentence."""
+    found = PERSONA_DATA.search(str((request.get("messages") or [{}])[-1].get("content") or ""))
+    names = [app["name"] for app in json.loads(found.group(1)).get("apps", [])[:2]] if found else []
+    if not names:
+        return "This audience is best reached where it already spends its time."
+    return f"Reach them inside {' and '.join(names)}, the apps they open most; lead with what those apps are for."
+
+
 def _count_tokens(text: str) -> int:
     # Roughly four characters per token: enough for usage accounting in tests.
     return max(1, len(text) // 4)
@@ -470,9 +483,6 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
                 self._send(400, {"error": {"message": "messages is required", "type": "invalid_request_error"}})
                 return
-            if body.get("stream"):
-                self._send(400, {"error": {"message": "stream is not supported", "type": "invalid_request_error"}})
-                return
             reply = server._next_reply(body)
             delay = server.latency + reply.delay
             if delay > 0:
@@ -488,11 +498,39 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if reply.kind == "reset":
                 self._reset_mid_body(server.completion(body, json.dumps(default_persona(body)), reply))
                 return
+            if body.get("stream"):
+                self._stream(body, default_answer(body) if reply.kind == "default" else reply.content, reply)
+                return
             if reply.kind == "default":
                 content = json.dumps(default_persona(body), ensure_ascii=False)
             else:
                 content = reply.content
             self._send(200, server.completion(body, content, reply), reply.headers)
+
+        def _stream(self, body: dict[str, Any], content: str, reply: Reply) -> None:
+            """`stream: true`: server-sent events of `chat.completion.chunk`s, a few characters each, then [DONE]."""
+            model = body.get("model") or "fake"
+            pieces = [content[i : i + STREAM_PIECE] for i in range(0, len(content), STREAM_PIECE)]
+
+            def event(delta: dict[str, Any], finish: str | None) -> bytes:
+                chunk = {"id": "chatcmpl-fake-stream", "object": "chat.completion.chunk", "created": int(time.time()),
+                         "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+
+            self.close_connection = True
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(event({"role": "assistant", "content": ""}, None))
+                for piece in pieces:
+                    self.wfile.write(event({"content": piece}, None))
+                    self.wfile.flush()
+                self.wfile.write(event({}, reply.finish_reason))
+                self.wfile.write(b"data: [DONE]\n\n")
+            except (BrokenPipeError, ConnectionResetError):
+                return
 
     return _Handler
 

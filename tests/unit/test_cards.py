@@ -39,8 +39,7 @@ ALL_ACTIONS = {
     "persona_competitor",
     "persona_share",
     "persona_regenerate",
-    "persona_feedback_up",
-    "persona_feedback_down",
+    "persona_feedback",
     "persona_export",
 }
 
@@ -159,8 +158,8 @@ def test_profile_sections_follow_the_field_order():
     assert ids.index("persona_apps") < ids.index("persona_footer") < ids.index("persona_actions")
 
 
-def test_demographics_are_bars_in_code_spans():
-    fields = block(persona_card(make_result()), "persona_demographics")["fields"]
+def test_without_charts_demographics_are_bars_in_code_spans():
+    fields = block(persona_card(make_result(), charts=False), "persona_demographics")["fields"]
     age, gender = (f["text"] for f in fields)
     assert age.splitlines() == [
         "*Age*",
@@ -330,9 +329,13 @@ def test_buttons_carry_only_the_persona_id(ephemeral: bool):
     card = persona_card(result, ephemeral=ephemeral)
     found = buttons(card)
     assert {b["value"] for b in found} == {result.id}
+    feedback = block(card, "persona_feedback")["elements"]
     expected = ALL_ACTIONS if ephemeral else ALL_ACTIONS - {"persona_share"}
-    assert {b["action_id"] for b in found} == expected
-    assert [b["block_id"] for b in card["blocks"] if b["type"] == "actions"] == ["persona_actions", "persona_feedback"]
+    assert {b["action_id"] for b in [*found, *feedback]} == expected
+    votes = [feedback[0][key]["value"] for key in ("positive_button", "negative_button")]
+    assert votes == [f"up:{result.id}", f"down:{result.id}"]
+    assert [b["block_id"] for b in card["blocks"] if b["type"] in ("actions", "context_actions")] == [
+        "persona_actions", "persona_feedback"]
 
 
 def test_block_ids_are_stable_across_personas():
@@ -362,7 +365,8 @@ def test_three_languages(lang: str):
     assert_fits(card)
     assert block_text(card, "persona_field_basic_attributes").startswith(f"*{basic}*\n")
     assert block_text(card, "persona_field_psychological_state").startswith(f"*{psych}*\n")
-    assert f"`{female}  " in block_text(card, "persona_demographics")
+    assert f"`{female}  " in block_text(persona_card(make_result(lang=lang), charts=False), "persona_demographics")
+    assert f"{female} 55.2%" in block_text(card, "persona_demographics")
     assert buttons(card)[0]["text"]["text"] == partnership
     assert persona_card(pasted(make_result(lang=lang)))["blocks"][0]["text"]["text"] == pasted_title
 
@@ -513,7 +517,7 @@ def test_checker_for_modals():
 
 PLACEHOLDERS = (
     "n", "size", "pct", "model", "version", "when", "ago", "name", "example", "query", "error", "channel", "seconds",
-    "ref", "items", "shared", "of", "names", "apps", "app", "ratio",
+    "ref", "items", "shared", "of", "names", "apps", "app", "ratio", "figures", "top", "category",
 )
 
 

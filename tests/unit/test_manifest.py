@@ -38,3 +38,16 @@ def test_manifest_matches_what_the_handlers_listen_for(manifest: dict) -> None:
     assert {"commands", "chat:write", "chat:write.public", "files:write", "users:read"} <= scopes
     # Fewest scopes that work: nothing that reads channel history or user emails.
     assert not scopes & {"channels:history", "groups:history", "users:read.email", "chat:write.customize"}
+
+
+def test_manifest_declares_the_agent_view_the_app_offers(manifest: dict) -> None:
+    from bot.i18n import t
+    from bot.slack.agent_status import PROMPTS
+
+    agent = manifest["features"]["agent_view"]
+    assert 0 < len(agent["agent_description"]) <= 300
+    # The prompts the manifest shows are the ones the app offers when the Messages tab opens (in English there).
+    assert agent["suggested_prompts"] == [{"title": t(title, "en"), "message": t(message, "en")}
+                                          for title, message in PROMPTS]
+    assert all(action["name"] and action["description"] for action in agent["actions"])
+    assert "assistant:write" in manifest["oauth_config"]["scopes"]["bot"]

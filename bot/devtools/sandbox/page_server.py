@@ -66,6 +66,7 @@ def _routes(actions: UserActions) -> dict[str, Callable[[Mapping[str, Any]], Out
         "submit": lambda b: actions.submit(_text(b, "view_id") or "", b.get("values")),
         "close": lambda b: actions.close(_text(b, "view_id") or ""),
         "home": lambda b: actions.open_home(),
+        "messages_tab": lambda b: actions.open_home("messages"),
     }
 
 

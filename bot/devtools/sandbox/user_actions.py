@@ -251,10 +251,11 @@ class UserActions:
 
     # -- App Home --------------------------------------------------------------------------------------------
 
-    def open_home(self) -> Outcome:
+    def open_home(self, tab: str = "home") -> Outcome:
+        """The app's Home tab, or its Messages tab (the agent conversation, where Slack offers suggested prompts)."""
         if "app_home_opened" not in workspace.BOT_EVENTS:
             return Outcome()
-        return self._event(self.payloads.app_home_opened_event(self.user_id, workspace.DM_ID))
+        return self._event(self.payloads.app_home_opened_event(self.user_id, workspace.DM_ID, tab))
 
     # -- what the page shows ---------------------------------------------------------------------------------
 
@@ -295,6 +296,8 @@ class UserActions:
             "messages": messages,
             "modals": stack,
             "home": snap["home"].get(me),
+            # The agent conversation's chrome: thread statuses and titles, and the suggested prompts of the DM.
+            "agent": snap["agent"] | {"prompts": snap["agent"]["prompts"].get(workspace.DM_ID)},
             "files": files,
             "files_url": self.standin.base_url + "/files/",
             "commands": list(workspace.COMMANDS),
@@ -344,6 +347,12 @@ class UserActions:
         kind = element.get("type")
         if kind == "button":
             return element.get("value")
+        if kind == "feedback_buttons":
+            # One element, two buttons: the value says which one was pressed.
+            offered = [(element.get(key) or {}).get("value") for key in ("positive_button", "negative_button")]
+            if value not in offered:
+                raise SandboxInputError(f"{value!r} is not one of the feedback buttons.")
+            return value
         if kind in ("static_select", "overflow"):
             offered = {o.get("value") for o in (element.get("options") or [])}
             for group in element.get("option_groups") or []:

@@ -14,14 +14,24 @@ _MAX_BUTTON_TEXT = 75
 _MAX_ID = 255
 _MAX_MODAL_TITLE = 24
 _MAX_PRIVATE_METADATA = 3000
+# data_visualization (docs.slack.dev/reference/block-kit/blocks/data-visualization-block) and context_actions.
+_MAX_CHART_TITLE = 50
+_MAX_CHART_LABEL = 20
+_MAX_AXIS_LABEL = 50
+_MAX_CHART_ITEMS = 6
+_MAX_CHARTS = 2
+_MAX_CONTEXT_ACTIONS = 5
 
 
 def _text_of(obj: Any) -> str:
     return str(obj.get("text", "")) if isinstance(obj, dict) else ""
 
 
-def block_problems(blocks: Any, max_blocks: int, pointer: str = "/blocks") -> list[str]:
-    """Slack-style `[ERROR] ... [json-pointer:...]` messages for the Block Kit limits the stand-in enforces."""
+def block_problems(blocks: Any, max_blocks: int, pointer: str = "/blocks", *, charts: bool = True) -> list[str]:
+    """Slack-style `[ERROR] ... [json-pointer:...]` messages for the Block Kit limits the stand-in enforces.
+
+    `charts=False` answers as a workspace whose Slack does not know the chart block: any chart is an error.
+    """
     if not isinstance(blocks, list):
         return [f"[ERROR] must provide an array [json-pointer:{pointer}]"]
     problems: list[str] = []
@@ -41,6 +51,13 @@ def block_problems(blocks: Any, max_blocks: int, pointer: str = "/blocks") -> li
             if block_id in block_ids:
                 problems.append(f"[ERROR] duplicate block_id [json-pointer:{where}/block_id]")
             block_ids.add(block_id)
+        if block["type"] == "data_visualization":
+            problems.extend(_chart_problems(block, where) if charts else
+                            [f"[ERROR] unsupported type: data_visualization [json-pointer:{where}/type]"])
+        if block["type"] == "context_actions":
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not 1 <= len(elements) <= _MAX_CONTEXT_ACTIONS:
+                problems.append(_count_error(_MAX_CONTEXT_ACTIONS, f"{where}/elements"))
         limit = {"section": _MAX_SECTION_TEXT, "header": _MAX_HEADER_TEXT}.get(block["type"])
         if limit is not None and len(_text_of(block.get("text"))) > limit:
             problems.append(f"[ERROR] must be less than {limit + 1} characters [json-pointer:{where}/text/text]")
@@ -53,6 +70,61 @@ def block_problems(blocks: Any, max_blocks: int, pointer: str = "/blocks") -> li
             if element.get("type") == "button" and len(_text_of(element.get("text"))) > _MAX_BUTTON_TEXT:
                 limit_text = f"must be less than {_MAX_BUTTON_TEXT + 1} characters"
                 problems.append(f"[ERROR] {limit_text} [json-pointer:{where}/{key}/text/text]")
+    charts_in = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "data_visualization")
+    if charts_in > _MAX_CHARTS:
+        problems.append(f"[ERROR] no more than {_MAX_CHARTS} charts allowed [json-pointer:{pointer}]")
+    return problems
+
+
+def _count_error(most: int, pointer: str) -> str:
+    return f"[ERROR] must provide 1 to {most} items [json-pointer:{pointer}]"
+
+
+def _too_long(value: Any, limit: int) -> bool:
+    return not isinstance(value, str) or not value or len(value) > limit
+
+
+def _chart_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    problems: list[str] = []
+    if _too_long(block.get("title"), _MAX_CHART_TITLE):
+        problems.append(f"[ERROR] must be 1 to {_MAX_CHART_TITLE} characters [json-pointer:{where}/title]")
+    chart = block.get("chart") if isinstance(block.get("chart"), dict) else {}
+    kind = chart.get("type")
+    if kind == "pie":
+        segments = chart.get("segments")
+        if not isinstance(segments, list) or not 1 <= len(segments) <= _MAX_CHART_ITEMS:
+            return [*problems, _count_error(_MAX_CHART_ITEMS, f"{where}/chart/segments")]
+        for i, segment in enumerate(segments):
+            segment = segment if isinstance(segment, dict) else {}
+            if _too_long(segment.get("label"), _MAX_CHART_LABEL):
+                problems.append(f"[ERROR] must be 1 to {_MAX_CHART_LABEL} characters "
+                                f"[json-pointer:{where}/chart/segments/{i}/label]")
+            value = segment.get("value")
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                problems.append(f"[ERROR] must be greater than 0 [json-pointer:{where}/chart/segments/{i}/value]")
+    elif kind in ("bar", "area", "line"):
+        axis = chart.get("axis_config")
+        if not isinstance(axis, dict):
+            return [*problems, f"[ERROR] missing required field: axis_config [json-pointer:{where}/chart/axis_config]"]
+        categories = axis.get("categories") if isinstance(axis.get("categories"), list) else []
+        for i, category in enumerate(categories):
+            if _too_long(category, _MAX_CHART_LABEL):
+                problems.append(f"[ERROR] must be 1 to {_MAX_CHART_LABEL} characters "
+                                f"[json-pointer:{where}/chart/axis_config/categories/{i}]")
+        for key in ("x_label", "y_label"):
+            if key in axis and _too_long(axis[key], _MAX_AXIS_LABEL):
+                problems.append(f"[ERROR] must be 1 to {_MAX_AXIS_LABEL} characters "
+                                f"[json-pointer:{where}/chart/axis_config/{key}]")
+        series = chart.get("series")
+        if not isinstance(series, list) or not 1 <= len(series) <= _MAX_CHART_ITEMS:
+            return [*problems, _count_error(_MAX_CHART_ITEMS, f"{where}/chart/series")]
+        for i, one in enumerate(series):
+            for j, point in enumerate((one or {}).get("data") or []):
+                if (point or {}).get("label") not in categories:
+                    problems.append("[ERROR] label must be one of axis_config.categories "
+                                    f"[json-pointer:{where}/chart/series/{i}/data/{j}/label]")
+    else:
+        problems.append(f"[ERROR] must be one of pie, bar, area, line [json-pointer:{where}/chart/type]")
     return problems
 
 

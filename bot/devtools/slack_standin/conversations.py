@@ -79,6 +79,12 @@ class ConversationModel:
     _revision: int
 
     def _init_model(self) -> None:
+        # True answers as a workspace whose Slack does not draw charts: a chart block is `invalid_blocks`.
+        self.charts_refused = False
+        # The agent conversation's chrome: per (channel, thread_ts) the status and title; per channel the prompts.
+        self.statuses: dict[tuple[str, str], dict[str, Any]] = {}
+        self.titles: dict[tuple[str, str], str] = {}
+        self.suggested_prompts: dict[str, dict[str, Any]] = {}
         self._ts = _FIRST_TS - 100
         self._ids = itertools.count(1)
         self._channels: dict[str, Channel] = {}
@@ -153,7 +159,7 @@ class ConversationModel:
         """
         blocks = payload.get("blocks")
         if blocks is not None:
-            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS)
+            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS, charts=not self.charts_refused)
             if problems:
                 raise ValueError("; ".join(problems))
         with self._cond:
@@ -237,6 +243,12 @@ class ConversationModel:
                     "views": self._views,
                     "home": self._home,
                     "files": files,
+                    "agent": {
+                        "statuses": [{"channel": c, "thread_ts": ts, **st} for (c, ts), st in self.statuses.items()],
+                        "titles": [{"channel": c, "thread_ts": ts, "title": title}
+                                   for (c, ts), title in self.titles.items()],
+                        "prompts": self.suggested_prompts,
+                    },
                     "revision": self._revision,
                 }
             )
@@ -264,7 +276,7 @@ class ConversationModel:
             raise ApiError("no_service", status=404)
         blocks = params.get("blocks")
         if blocks is not None:
-            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS)
+            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS, charts=not self.charts_refused)
             if problems:
                 raise ApiError("invalid_blocks", status=400, extra={"response_metadata": {"messages": problems}})
         if truthy(params.get("delete_original")) or truthy(params.get("replace_original")):
@@ -378,6 +390,9 @@ class ConversationModel:
             **dict(extra or {}),
         }
         self._messages.setdefault(channel_id, []).append(msg)
+        if by_bot and thread_ts:
+            # Slack clears a thread's status when the app replies in it.
+            self.statuses.pop((channel_id, str(thread_ts)), None)
         if thread_ts and not ephemeral_user:
             parent = self._find(channel_id, thread_ts)
             if parent is not None and parent is not msg:
@@ -398,7 +413,7 @@ class ConversationModel:
         if not text and not blocks and not params.get("attachments"):
             raise ApiError("no_text")
         if blocks is not None:
-            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS)
+            problems = block_problems(blocks, MAX_MESSAGE_BLOCKS, charts=not self.charts_refused)
             if problems:
                 raise invalid("invalid_blocks", problems)
         return text, blocks

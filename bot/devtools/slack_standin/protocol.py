@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 DEFAULT_SCOPES = frozenset(
     {
         "app_mentions:read",
+        "assistant:write",
         "channels:history",
         "channels:join",
         "channels:read",
@@ -40,6 +41,13 @@ REQUIRED_SCOPE = {
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
     "reactions.add": "reactions:write",
+    # setStatus takes chat:write (or, for now, assistant:write); the other thread methods assistant:write only.
+    "assistant.threads.setStatus": "chat:write",
+    "assistant.threads.setTitle": "assistant:write",
+    "assistant.threads.setSuggestedPrompts": "assistant:write",
+    "chat.startStream": "chat:write",
+    "chat.appendStream": "chat:write",
+    "chat.stopStream": "chat:write",
 }
 
 JSON_FIELDS = {
@@ -48,6 +56,9 @@ JSON_FIELDS = {
     "view": "invalid_arguments",
     "files": "invalid_arguments",
     "metadata": "invalid_metadata_format",
+    "chunks": "invalid_chunks",
+    "prompts": "invalid_arguments",
+    "loading_messages": "invalid_arguments",
 }
 
 

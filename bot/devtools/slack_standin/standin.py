@@ -151,6 +151,11 @@ class SlackStandIn(HttpEndpoints):
             self._changed()
         self._hub.reset()
 
+    def refuse_charts(self, refuse: bool = True) -> None:
+        """Answer every message holding a chart block with `invalid_blocks`, as a Slack without charts does."""
+        with self._cond:
+            self.charts_refused = refuse
+
     def fail_next(
         self,
         method: str,

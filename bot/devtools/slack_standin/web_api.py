@@ -13,15 +13,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from bot.devtools.slack_standin.agent_api import AgentApiMethods
 from bot.devtools.slack_standin.block_kit import MAX_MESSAGE_BLOCKS, block_problems, view_problems
-from bot.devtools.slack_standin.conversations import Channel, ConversationModel, api_message
+from bot.devtools.slack_standin.conversations import Channel, api_message
 from bot.devtools.slack_standin.protocol import ApiError, invalid, truthy
 from bot.devtools.socket_mode_server import SocketModeHub
 
 WebApiMethod = Callable[[dict[str, Any], str], dict[str, Any]]
 
 
-class WebApiMethods(ConversationModel):
+class WebApiMethods(AgentApiMethods):
     _hub: SocketModeHub
     host: str
 
@@ -47,6 +48,7 @@ class WebApiMethods(ConversationModel):
             "files.completeUploadExternal": self._files_complete_upload,
             "reactions.add": self._reactions_add,
             "apps.connections.open": self._apps_connections_open,
+            **self._agent_method_table(),
         }
 
     def _auth_test(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -97,7 +99,7 @@ class WebApiMethods(ConversationModel):
         # Omitted fields keep their old value, as in Slack; validate everything before touching the message.
         blocks = params["blocks"] if params.get("blocks") is not None else msg["blocks"]
         text = str(params.get("text") or "") if "text" in params else msg["text"]
-        problems = block_problems(blocks, MAX_MESSAGE_BLOCKS)
+        problems = block_problems(blocks, MAX_MESSAGE_BLOCKS, charts=not self.charts_refused)
         if problems:
             raise invalid("invalid_blocks", problems)
         if not text and not blocks:

@@ -19,7 +19,9 @@ from bot.followups.registry import kinds as followup_kinds
 from bot.i18n import t
 from bot.models import PROFILE_FIELDS, ClosestSegment, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import escape, length, plain, single_line, truncate
+from bot.slack.blocks import charts as chart_blocks
 from bot.slack.blocks import limits
+from bot.slack.blocks.feedback import feedback_block
 from bot.text_render import (
     closest_line,
     distribution_rows,
@@ -148,7 +150,12 @@ def _distribution_field(dimension: str, dist: dict[str, float], lang: str) -> st
     return _fit_lines(head, lines[:BUCKETS_SHOWN], limits.MAX_FIELD_TEXT, lang, total=len(lines))
 
 
-def _demographics_blocks(demographics: Demographics, lang: str) -> list[Block]:
+def _demographics_blocks(demographics: Demographics, lang: str, *, charts: bool = False) -> list[Block]:
+    drawn = chart_blocks.demographic_charts(demographics, lang) if charts else []
+    if drawn:
+        # The charts' figures once more as text: what notifications and clients without charts show.
+        line = truncate(escape(chart_blocks.figures_line(demographics, lang)), limits.MAX_TEXT_OBJECT)
+        return [*drawn, _context([line], "persona_demographics"), *_source_blocks(demographics, lang)]
     fields = [
         _mrkdwn(_distribution_field(dimension, dist, lang))
         for dimension in ("age", "gender")
@@ -159,10 +166,12 @@ def _demographics_blocks(demographics: Demographics, lang: str) -> list[Block]:
         blocks.append({"type": "section", "block_id": "persona_demographics", "fields": fields})
     else:
         blocks.append(_section(t("demographics.none", lang), "persona_demographics"))
+    return [*blocks, *_source_blocks(demographics, lang)]
+
+
+def _source_blocks(demographics: Demographics, lang: str) -> list[Block]:
     label = source_label(demographics, lang)
-    if label:
-        blocks.append(_context([f"⚠️ {escape(label)}"], "persona_demographics_source"))
-    return blocks
+    return [_context([f"⚠️ {escape(label)}"], "persona_demographics_source")] if label else []
 
 
 def _standouts_block(apps: Sequence[GroundingApp], lang: str) -> list[Block]:
@@ -212,11 +221,13 @@ def _pasted_title(n: int, lang: str) -> str:
 # --- the persona card ------------------------------------------------------------------------------------------
 
 
-def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: str | None = None) -> dict:
+def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: str | None = None,
+                 charts: bool = True) -> dict:
     """The finished persona as a message payload `{"text": fallback, "blocks": [...]}` within Slack's limits.
 
     `ephemeral` cards (seen only by the requester) get a button to share them to the channel;
-    `cached_ago` ("5 min ago") is shown in the footer when the result came from the cache.
+    `cached_ago` ("5 min ago") is shown in the footer when the result came from the cache; `charts=False` draws
+    age and gender as text bars, for workspaces whose Slack refused the chart block.
     """
     lang = result.meta.lang
     heading = title(result)
@@ -245,7 +256,7 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
     if tag_lines:
         bottom.append(_section("\n".join([f"*{t('hashtags', lang)}*", *tag_lines]), "persona_hashtags"))
     bottom.append({"type": "divider", "block_id": "persona_divider_data"})
-    bottom.extend(_demographics_blocks(result.demographics, lang))
+    bottom.extend(_demographics_blocks(result.demographics, lang, charts=charts))
     bottom.extend(_standouts_block(result.apps, lang))
     bottom.append(_apps_block(result.apps, lang))
     bottom.extend(_closest_blocks(result.closest_segments, lang))
@@ -322,14 +333,10 @@ def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool =
         follow_ups.append(_button(t("btn.retry", lang), "persona_retry", persona_id))
     else:
         follow_ups.append(_button(t("btn.regenerate", lang), "persona_regenerate", persona_id))
-    feedback = [
-        _button(t("btn.feedback_up", lang), "persona_feedback_up", persona_id),
-        _button(t("btn.feedback_down", lang), "persona_feedback_down", persona_id),
-        _button(t("btn.export", lang), "persona_export", persona_id),
-    ]
+    follow_ups.append(_button(t("btn.export", lang), "persona_export", persona_id))
     return [
         {"type": "actions", "block_id": "persona_actions", "elements": follow_ups},
-        {"type": "actions", "block_id": "persona_feedback", "elements": feedback},
+        feedback_block(persona_id, lang),
     ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -21,9 +22,10 @@ from bot.models import PersonaResult
 from bot.service import PersonaService
 from bot.slack.blocks import card as cards
 from bot.slack.blocks import views
-from bot.slack.surfaces import MessageSurface, ResponseUrlSurface, Surface
+from bot.slack.blocks.charts import has_charts
+from bot.slack.surfaces import MessageSurface, ResponseUrlSurface, Surface, SurfaceError
 from bot.slack.user_langs import UserLangs
-from bot.store import PersonaStore, StoredPersona
+from bot.store import PersonaStore, StoredPersona, ThreadChat
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,31 @@ class FlowsBase:
         """The language we know without calling Slack: for acks, which must not wait on the network."""
         return self.langs.known(user_id)
 
-    def _card(self, result: PersonaResult, *, ephemeral: bool) -> dict[str, Any]:
+    def _card(self, result: PersonaResult, *, ephemeral: bool, team_id: str | None = None,
+              charts: bool = True) -> dict[str, Any]:
         cached_ago = views.time_ago(result.meta.generated_at, result.meta.lang) if result.meta.cached else None
-        return cards.persona_card(result, ephemeral=ephemeral, cached_ago=cached_ago)
+        charts = charts and not (team_id and self.store.charts_refused(team_id))
+        return cards.persona_card(result, ephemeral=ephemeral, cached_ago=cached_ago, charts=charts)
+
+    def send_card(self, send: Callable[[dict[str, Any]], object], result: PersonaResult, *, ephemeral: bool,
+                  team_id: str | None) -> None:
+        """Sends the card with charts; if Slack refuses them (`invalid_blocks`), again without, and remembers that.
+
+        Slack names neither the block nor the reason, so a refused card with charts is taken as this workspace's
+        Slack not drawing them: its later cards are sent without charts at once, and nobody gets an error instead
+        of a card. A card refused for anything else, or refused without charts, raises as before.
+        """
+        payload = self._card(result, ephemeral=ephemeral, team_id=team_id)
+        try:
+            send(payload)
+        except (SurfaceError, SlackApiError) as exc:
+            error = exc.error if isinstance(exc, SurfaceError) else str(exc.response.get("error", ""))
+            if error != "invalid_blocks" or not has_charts(payload):
+                raise
+            log.warning("charts_refused", extra={"team_id": team_id})
+            if team_id:
+                self.store.refuse_charts(team_id)
+            send(self._card(result, ephemeral=ephemeral, charts=False))
 
     @staticmethod
     def _safe_show(surface: Surface, payload: dict[str, Any]) -> None:
@@ -83,6 +107,11 @@ class FlowsBase:
                 log.warning("response_url_notice_failed", exc_info=True)
         if where.get("channel"):
             self._ephemeral(client, str(where["channel"]), user_id, text)
+
+    def link_thread(self, channel: str, thread_ts: str | None, persona_id: str) -> None:
+        """Questions in this thread are about this persona from now on (a new card starts a new conversation)."""
+        if thread_ts:
+            self.store.put_thread(channel, thread_ts, ThreadChat(persona_id=persona_id))
 
     def stored(self, persona_id: str) -> StoredPersona | None:
         return self.store.get(persona_id)

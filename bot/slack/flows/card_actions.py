@@ -13,6 +13,7 @@ from bot.export import persona_csv, persona_markdown
 from bot.i18n import t
 from bot.models import PersonaResult
 from bot.slack.blocks import card as cards
+from bot.slack.blocks.feedback import parse_vote
 from bot.slack.flows.base import FlowsBase
 from bot.slack.flows.permissions import may_use
 from bot.slack.surfaces import ResponseUrlSurface, SurfaceError
@@ -43,7 +44,13 @@ class CardActionFlows(FlowsBase):
             reply, stored = {"text": t("msg.not_your_persona", lang)}, None
         if stored is not None:
             try:
-                client.chat_postMessage(channel=channel, **self._card(stored.result, ephemeral=False))
+                posted: list[str] = []
+
+                def post(card: dict[str, Any]) -> None:
+                    posted.append(str(client.chat_postMessage(channel=channel, **card)["ts"]))
+
+                self.send_card(post, stored.result, ephemeral=False, team_id=team_id)
+                self.link_thread(channel, posted[-1], stored.result.id)
                 reply = {"text": t("msg.shared", lang, channel=channel)}
             except SlackApiError as exc:
                 error = str(exc.response.get("error", ""))
@@ -73,6 +80,18 @@ class CardActionFlows(FlowsBase):
             return
         if response_url:
             ResponseUrlSurface(response_url).add({"text": thanks})
+
+    def feedback_vote(self, *, value: str, user_id: str, response_url: str | None, client: WebClient,
+                      where: dict[str, Any], team_id: str | None = None) -> None:
+        """A click on the feedback buttons: the value says the vote and the persona (`up:<id>`)."""
+        parsed = parse_vote(value)
+        if parsed is None:
+            log.warning("feedback_unreadable")
+            self.expired(client, where, user_id)
+            return
+        vote, persona_id = parsed
+        self.feedback(persona_id=persona_id, user_id=user_id, vote=vote, response_url=response_url, client=client,
+                      where=where, team_id=team_id)
 
     def export(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any],
                team_id: str | None = None) -> None:

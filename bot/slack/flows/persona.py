@@ -62,7 +62,10 @@ class PersonaFlows(FlowsBase):
 
             result = self.service.run(request, user_id=user_id, refresh=refresh, on_prepared=show_data_part)
             self.store.put(StoredPersona(result=result, request=request, user_id=user_id))
-            surface.show(self._card(result, ephemeral=surface.ephemeral))
+            self.send_card(surface.show, result, ephemeral=surface.ephemeral, team_id=request.team_id)
+            if isinstance(surface, MessageSurface):
+                # A card in a thread (or starting one): replies there are questions about this persona.
+                self.link_thread(surface.channel, surface.thread_ts or surface.ts, result.id)
             return _card_outcome(result)
         except UnknownSegment as exc:
             self._safe_show(surface, cards.error_message(t("msg.unknown_segment", lang, query=exc.query), lang,

@@ -2,6 +2,7 @@
 // from /api/state) and sends what the person does to /api/<action>, where the server builds and signs the
 // request Slack would send to the app. Nothing here talks to the app directly.
 
+import { statusNode, streamedText, suggestedPrompts, threadTitle } from "./agent.js";
 import { collectValues, plain, renderBlocks, renderNodes, restoreValues } from "./blockkit.js";
 import { emojify, parseMrkdwn } from "./mrkdwn.js";
 
@@ -165,7 +166,11 @@ function messageNode(m, channel, { inThread }) {
       }, where));
     },
   };
-  if (m.blocks?.length) {
+  if (m.markdown && !m.edited) {
+    // A streamed answer: its text, then the blocks chat.stopStream ended it with.
+    body.append(streamedText(m, ctx));
+    if (m.blocks?.length) body.append(renderBlocks(m.blocks, ctx));
+  } else if (m.blocks?.length) {
     body.append(renderBlocks(m.blocks, ctx));
   } else if (m.text) {
     const text = el("div", "mk msg-text");
@@ -287,6 +292,8 @@ function renderFeed(container, channel, messages, { inThread, threadTs }) {
     .map((m) => cached(`${inThread ? "t" : "c"}:${channel}:${m.ts}`, m, () => messageNode(m, channel, { inThread })));
   const notices = ui.notices.filter((n) => n.channel === channel && (n.thread_ts ?? null) === (threadTs ?? null));
   nodes.push(...notices.map(noticeNode));
+  const status = inThread ? statusNode(ui.data, channel, threadTs) : null;
+  if (status) nodes.push(status);
   if (!nodes.length && !inThread) {
     const empty = el("div", "feed-empty");
     empty.append(el("strong", "", channel === channelId("im") ? "This is your DM with persona-bot." : "This is #sales."));
@@ -318,6 +325,7 @@ function render() {
   $("composer-input").placeholder = inApp ? `Message ${data.bot.name}` : "Message #sales";
   if (showHome) renderHome();
   else renderFeed($("feed"), channel, (data.messages[channel] ?? []).filter((m) => !isReply(m)), { inThread: false });
+  renderPrompts(inApp && !showHome);
   renderThread();
   renderModal();
 }
@@ -365,7 +373,8 @@ function renderThread() {
     return;
   }
   pane.hidden = false;
-  $("thread-where").textContent = channel === channelId("im") ? ui.data.bot.name : "# sales";
+  const title = threadTitle(ui.data, channel, ts);
+  $("thread-where").textContent = (channel === channelId("im") ? ui.data.bot.name : "# sales") + (title ? ` · ${title}` : "");
   renderFeed($("thread-feed"), channel, [parent, ...replies(channel, ts)], { inThread: true, threadTs: ts });
 }
 
@@ -495,9 +504,17 @@ function renderTips() {
   }
 }
 
+function renderPrompts(inMessagesTab) {
+  const node = inMessagesTab ? suggestedPrompts(ui.data, (text) => api("type", { channel: currentChannel(), text },
+    { channel: currentChannel(), thread_ts: null })) : null;
+  $("agent-prompts").replaceChildren(...(node ? [node] : []));
+}
+
 function go(place) {
   ui.place = place;
   if (place.kind === "app" && place.tab === "home") api("home", {});
+  // Opening the Messages tab is the agent conversation's app_home_opened (tab "messages").
+  if (place.kind === "app" && place.tab === "messages") api("messages_tab", {});
   render();
 }
 

@@ -332,6 +332,124 @@ function richText(block, ctx) {
   return node;
 }
 
+// --- charts (data_visualization) and context actions (feedback buttons) ------------------------------------------
+
+const SVG = "http://www.w3.org/2000/svg";
+const CHART_COLORS = ["#1264a3", "#2bac76", "#e8912d", "#cd2553", "#8a57d8", "#39a6b3"];
+
+function svg(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function barChart(chart) {
+  const categories = chart.axis_config?.categories ?? [];
+  const series = chart.series ?? [];
+  const values = series.flatMap((s) => (s.data ?? []).map((p) => Number(p.value) || 0));
+  const top = Math.max(1, ...values);
+  const width = 360, height = 180, left = 34, bottom = 34, plot = height - bottom - 12;
+  const slot = (width - left) / Math.max(1, categories.length);
+  const barWidth = Math.max(4, (slot * 0.7) / Math.max(1, series.length));
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "bk-chart-svg", role: "img" });
+  root.append(svg("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, class: "bk-chart-axis" }));
+  categories.forEach((category, i) => {
+    const x0 = left + i * slot + slot * 0.15;
+    series.forEach((s, j) => {
+      const point = (s.data ?? []).find((p) => p.label === category);
+      const value = Number(point?.value) || 0;
+      const h = (value / top) * plot;
+      const x = x0 + j * barWidth;
+      const bar = svg("rect", { x, y: height - bottom - h, width: barWidth - 2, height: h,
+        fill: CHART_COLORS[j % CHART_COLORS.length], class: "bk-chart-bar" });
+      bar.append(svg("title", {}, `${category}: ${value}`));
+      root.append(bar, svg("text", { x: x + barWidth / 2, y: height - bottom - h - 3, class: "bk-chart-value",
+        "text-anchor": "middle" }, String(value)));
+    });
+    root.append(svg("text", { x: left + i * slot + slot / 2, y: height - bottom + 14, class: "bk-chart-label",
+      "text-anchor": "middle" }, category));
+  });
+  if (chart.axis_config?.x_label) {
+    root.append(svg("text", { x: (width + left) / 2, y: height - 4, class: "bk-chart-axis-label",
+      "text-anchor": "middle" }, chart.axis_config.x_label));
+  }
+  if (chart.axis_config?.y_label) {
+    root.append(svg("text", { x: 10, y: (height - bottom) / 2, class: "bk-chart-axis-label", "text-anchor": "middle",
+      transform: `rotate(-90 10 ${(height - bottom) / 2})` }, chart.axis_config.y_label));
+  }
+  return root;
+}
+
+function pieChart(chart) {
+  const segments = (chart.segments ?? []).filter((s) => Number(s.value) > 0);
+  const total = segments.reduce((sum, s) => sum + Number(s.value), 0) || 1;
+  const root = svg("svg", { viewBox: "0 0 360 180", class: "bk-chart-svg", role: "img" });
+  const cx = 90, cy = 90, r = 80;
+  let angle = -Math.PI / 2;
+  segments.forEach((s, i) => {
+    const sweep = (Number(s.value) / total) * 2 * Math.PI;
+    const color = CHART_COLORS[i % CHART_COLORS.length];
+    let shape;
+    if (segments.length === 1) {
+      shape = svg("circle", { cx, cy, r, fill: color });
+    } else {
+      const [x1, y1] = [cx + r * Math.cos(angle), cy + r * Math.sin(angle)];
+      const [x2, y2] = [cx + r * Math.cos(angle + sweep), cy + r * Math.sin(angle + sweep)];
+      shape = svg("path", { d: `M${cx},${cy} L${x1},${y1} A${r},${r} 0 ${sweep > Math.PI ? 1 : 0} 1 ${x2},${y2} Z`,
+        fill: color });
+    }
+    shape.classList.add("bk-chart-slice");
+    shape.append(svg("title", {}, `${s.label}: ${s.value}`));
+    root.append(shape);
+    root.append(svg("rect", { x: 196, y: 24 + i * 24, width: 12, height: 12, fill: color }));
+    root.append(svg("text", { x: 214, y: 34 + i * 24, class: "bk-chart-legend" }, `${s.label}  ${s.value}`));
+    angle += sweep;
+  });
+  return root;
+}
+
+/** Slack's data_visualization block as an SVG chart: pie, or bars for bar, area and line (drawn as bars here). */
+function dataVisualization(b) {
+  const node = el("figure", "bk-chart");
+  node.append(el("figcaption", "bk-chart-title", typeof b.title === "string" ? b.title : plain(b.title)));
+  const chart = b.chart ?? {};
+  if (chart.type === "pie") node.append(pieChart(chart));
+  else if (["bar", "area", "line"].includes(chart.type)) node.append(barChart(chart));
+  else node.append(unsupported(`${chart.type} chart`));
+  return node;
+}
+
+function feedbackButtons(element, blockId, ctx) {
+  const group = el("span", "bk-feedback");
+  group.dataset.actionId = element.action_id ?? "";
+  for (const [key, kind] of [["positive_button", "up"], ["negative_button", "down"]]) {
+    const spec = element[key] ?? {};
+    const b = el("button", `bk-icon-button bk-feedback-${kind}`, plain(spec.text));
+    b.type = "button";
+    b.title = spec.accessibility_label ?? "";
+    b.setAttribute("aria-label", spec.accessibility_label ?? plain(spec.text));
+    b.addEventListener("click", () => {
+      b.classList.add("bk-pressed");
+      ctx.onAction?.(element, blockId, spec.value);
+    });
+    group.append(b);
+  }
+  return group;
+}
+
+/** A context_actions block: feedback buttons and icon buttons, small and inline under a message. */
+function contextActions(b, ctx) {
+  const node = el("div", "bk-context-actions");
+  const blockId = b.block_id ?? "";
+  for (const e of b.elements ?? []) {
+    if (e.type === "feedback_buttons") node.append(feedbackButtons(e, blockId, ctx));
+    else if (e.type === "icon_button") node.append(button(e, blockId, ctx));
+    else node.append(unsupported(`${e.type} element`));
+  }
+  return node;
+}
+
 function block(b, ctx) {
   const blockId = b.block_id ?? "";
   let node;
@@ -392,6 +510,12 @@ function block(b, ctx) {
       break;
     case "rich_text":
       node = richText(b, ctx);
+      break;
+    case "data_visualization":
+      node = dataVisualization(b);
+      break;
+    case "context_actions":
+      node = contextActions(b, ctx);
       break;
     default:
       node = el("div", "bk-block");
