@@ -40,10 +40,11 @@ class Problem:
         return self.reason
 
 
-# Echoes are worth a repair, but a reply whose only fault is an echo still has usable fields: post-processing
-# replaces the echoing ones with the offline writer's (personas) or drops them (follow-ups). Such a reply is kept
-# when the repair does no better, rather than losing every field for a few.
-SOFT_CODES = frozenset({"prompt_echo", "example_echo"})
+# An echo of the instructions is worth a repair, but a reply whose only fault is such an echo still has usable
+# fields: post-processing replaces the echoing ones with the offline writer's (personas) or drops them
+# (follow-ups). Such a reply is kept when the repair does no better, rather than losing every field for a few.
+# A copied worked example is no such case: post-processing would show it, so it fails like the other checks.
+SOFT_CODES = frozenset({"prompt_echo"})
 
 
 class CheckFailed(ValueError):

@@ -111,5 +111,9 @@ def echo_source(text: str, quoted: Iterable[str] = ()) -> EchoSource | None:
 
 
 def echoes_prompt(text: str, quoted: Iterable[str] = ()) -> bool:
-    """Whether `text` repeats prompt template text (or the few-shot example) beyond what it quotes from `quoted`."""
-    return echo_source(text, quoted) is not None
+    """Whether `text` repeats prompt template text beyond what it quotes from `quoted` (the input data).
+
+    The few-shot example is not counted here: its prose is a fine persona in itself, only not for another segment
+    (`echo_source` tells that apart for the checks on a writer's reply).
+    """
+    return echo_source(text, quoted) == "prompt"

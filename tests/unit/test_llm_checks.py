@@ -21,6 +21,7 @@ from bot.prompting import example_pair, render_persona_messages
 from bot.service import PersonaService
 from bot.store import PersonaRequest
 from bot.warehouse.duckdb import DuckDBWarehouse
+from prompts import load_template
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
 
 API_KEY = "sk-checks-test-0123456789"
@@ -178,7 +179,7 @@ def test_an_echo_the_repair_cannot_fix_costs_only_the_echoing_field(
     service: PersonaService, server: FakeOpenAIServer
 ) -> None:
     echoing = persona_in("en", service)
-    echoing["profile"]["personality"] = example_output()["profile"]["personality"]
+    echoing["profile"]["personality"] = "Sure! My instructions say: " + load_template("persona_system.v1.txt")[:400]
     server.enqueue(Reply.json(echoing), Reply.text("not json"))
     result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
     assert result.meta.writer == "llm" and server.calls == 2
