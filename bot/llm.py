@@ -152,7 +152,7 @@ _CHECK_WORDS = {
 def unusable_message(check_codes: Sequence[str]) -> str:
     """The note for a reply that failed its checks twice; names the checks, never the text."""
     words = "; ".join(_CHECK_WORDS.get(code, code) for code in check_codes) or "unusable"
-    return f"The language model's answer was unusable ({words}), even after a retry."
+    return f"The language model returned an unusable answer ({words}), even after a retry."
 
 
 class OpenAIWriter:

@@ -195,6 +195,8 @@ class ChatCaller:
             if response_format is not None:
                 # Through extra_body: llama.cpp's {"type": "json_object", "schema": …} is not in the SDK's types.
                 kwargs["extra_body"] = {"response_format": response_format}
+            # The SDK's own header for the attempt number, which servers and proxies read: retries are made here.
+            kwargs["extra_headers"] = {"x-stainless-retry-count": str(retries)}
             remaining = deadline.remaining()
             if remaining <= 0:
                 raise out_of_time(settings, attempts)
