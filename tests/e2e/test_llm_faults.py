@@ -249,8 +249,10 @@ def _scripted(edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dic
 
 
 def _shares(card: dict[str, Any], field_index: int) -> list[float]:
-    text = block(card, "persona_demographics")["fields"][field_index]["text"]
-    return [float(part.split("%")[0].split()[-1]) for part in text.split("\n")[1:] if "%" in part]
+    """The card's age (0) or gender (1) figures, as its charts draw them."""
+    if field_index == 0:
+        return [point["value"] for point in block(card, "persona_chart_age")["chart"]["series"][0]["data"]]
+    return [segment["value"] for segment in block(card, "persona_chart_gender")["chart"]["segments"]]
 
 
 @pytest.mark.parametrize(
