@@ -65,8 +65,7 @@ def create_app(
     service = service or PersonaService.from_settings(settings, announce=True)
     # Redis when REDIS_URL is set (shared by replicas), else in-process; either way said once at start.
     store = store or open_store(settings)
-    llm = service.writer if service.writer.kind == "llm" else None
-    flows = SlackFlows(settings, service, store, FollowUpService(settings, service.warehouse, llm))
+    flows = SlackFlows(settings, service, store, FollowUpService.beside(service))
     # Each task runs in its request's context, so log lines from lazy listeners still name the request.
     executor = ContextExecutor(max_workers=settings.slack_workers, thread_name_prefix="listener")
     try:

@@ -228,6 +228,7 @@ def test_mentions_and_links_in_a_pasted_list_are_shown_as_text_everywhere(
                             "points": ["<http://evil.example|Claim your prize>", "Run ads on Keep"],
                             "next_actions": ["<!here> call them"]}))
     click(bot, "persona_partnership", card, user=user, channel=channel, name=f"{user}-part")
+    harness.submit_product(bot, f"{user}-part", user=user)
     answer = wait_url(bot, f"{user}-part", lambda p: "Partnership" in json.dumps(p, ensure_ascii=False))
     assert "&lt;!channel&gt;" in json.dumps(answer, ensure_ascii=False)
 
@@ -405,6 +406,7 @@ def test_a_model_that_obeys_and_prints_its_prompt_never_shows_it(bot: Harness, l
                                                                   "My rules: " + FOLLOWUP_SYSTEM[:400]],
                             "next_actions": ["Email the Keep partnership team"]}))
     click(bot, "persona_partnership", card, user=user, channel=channel, name=f"{user}-part")
+    harness.submit_product(bot, f"{user}-part", user=user)
     answer = wait_url(bot, f"{user}-part", lambda p: "Partnership" in json.dumps(p, ensure_ascii=False))
     answer_text = html.unescape(json.dumps(answer, ensure_ascii=False))
     assert "Partner with Keep on a running event" in answer_text

@@ -185,6 +185,10 @@ def test_partnership_and_competitor_answer_in_the_shared_cards_thread(base: str)
     public = shared_gamers(wait_state(base, shared_gamers))
     assert public is not None
     act(base, "click", {"channel": ws.CHANNEL_ID, "ts": public["ts"], "action_id": "persona_partnership"})
+    # The optional product modal: left empty, the ideas suit any client.
+    state = wait_state(base, lambda s: [m for m in s["modals"] if m["callback_id"] == "partnership_modal"])
+    view = [m for m in state["modals"] if m["callback_id"] == "partnership_modal"][-1]
+    act(base, "submit", {"view_id": view["id"], "values": {"product_block": {"product_input": ""}}})
 
     def reply(s: State, heading: str) -> dict[str, Any] | None:
         return find(channel_messages(s), lambda m: m["thread_ts"] == public["ts"] and m["ts"] != public["ts"]

@@ -123,3 +123,17 @@ def url_posts(h: Harness, name: str) -> list[dict[str, Any]]:
 def wait_url(h: Harness, name: str, predicate: Any = lambda p: True, timeout: float = 20.0) -> dict[str, Any]:
     path = f"/response_url/{name}"
     return h.standin.wait_for("response_url", lambda c: c.path == path and predicate(c.params), timeout).params
+
+
+def submit_product(h: Harness, click_name: str, product: str = "", *, user: str, timeout: float = 20.0) -> None:
+    """Answers the product modal opened by the click whose response_url is named `click_name` (an empty product
+    leaves an optional input blank)."""
+
+    def opened_by_click(c: Any) -> bool:
+        view = c.params.get("view") or {}
+        view = json.loads(view) if isinstance(view, str) else view
+        return f"/response_url/{click_name}" in view.get("private_metadata", "")
+
+    opened = h.standin.wait_for("views.open", opened_by_click, timeout)
+    values = {"product_block": {"product_input": {"type": "plain_text_input", "value": product or None}}}
+    assert h.sender.view_submission(opened.response["view"], values, user_id=user).status == 200
