@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import Settings
 from bot.errors import LLMError
+from bot.figure_check import grounding_figures, without_unsupported_figures
 from bot.followups.kind import FollowUpAsk
 from bot.followups.registry import get_kind
 from bot.languages import language
@@ -50,6 +51,8 @@ class FollowUpReport(WrittenAnswer):
     model: str = "offline-writer"
     prompt_version: str = FOLLOWUP_PROMPT_VERSION
     product: str | None = None
+    # Figures the model wrote that the persona does not back, still there after its repair: taken out.
+    removed_figures: int = 0
 
 
 def _lines(text: str) -> list[str]:
@@ -138,6 +141,18 @@ class FollowUpService:
         # The whole answer reaches the user: Slack splits it into blocks, nothing here cuts it.
         points = [clean_text(p) for p in draft.points if p.strip()]
         next_actions = [clean_text(a) for a in draft.next_actions if a.strip()]
+        figures = grounding_figures(Grounding(segment=result.segment, apps=result.apps), result.demographics)
+        removed = 0
+
+        def backed(text: str) -> str:
+            nonlocal removed
+            kept, count = without_unsupported_figures(text, figures, quoted)
+            removed += count
+            return kept
+
+        summary, points, next_actions = backed(summary), [backed(p) for p in points], [backed(a) for a in next_actions]
+        if removed:
+            log.warning("followup_figures_removed", extra={"removed_figures": removed, "kind": base.kind})
         echoing = {text for text in (summary, *points, *next_actions) if echoes_prompt(text, quoted)}
         if echoing:
             log.warning("followup_repaired",
@@ -154,4 +169,5 @@ class FollowUpService:
             writer="llm",
             model=llm.model_name,
             product=product,
+            removed_figures=removed,
         )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.figure_check import Figures, figures_in, grounding_figures, unsupported_figures
+from bot.figure_check import Figures, figures_in, grounding_figures, unsupported_figures, without_unsupported_figures
 from bot.followups import FollowUpService
 from bot.llm import OpenAIWriter
 from bot.llm_compat import PROFILES
@@ -165,8 +165,8 @@ def test_copied_example_figures_never_reach_the_card(service: PersonaService, se
     request = PersonaRequest(kind="segment", query=SEGMENT, lang="en")
     data = service.prepare(service.ground(request)).demographics
     result = service.run(request)
-    assert result.meta.writer == "offline"
-    assert result.meta.note is not None and "figures not in the data" in result.meta.note
+    # One repair, then what is still copied goes: echoing fields become the offline writer's, figures are removed.
+    assert server.calls == 2
     assert "57.3" not in json.dumps(result.model_dump(mode="json"))
     # The card's figures are the data's.
     assert result.demographics.gender == data.gender and result.demographics.source == data.source
@@ -220,3 +220,37 @@ def test_a_follow_up_in_the_wrong_language_is_repaired(service: PersonaService, 
     server.enqueue(Reply.json(english), Reply.json(chinese))
     report = FollowUpService(service.settings, service.warehouse, service.writer).write("partnership", persona)
     assert report.writer == "llm" and report.summary == "與健身房合作。" and server.calls == 2
+
+
+def test_a_figure_still_invented_after_the_repair_is_removed_and_counted(
+    service: PersonaService, server: FakeOpenAIServer
+) -> None:
+    inventing = persona_in("en", service)
+    inventing["profile"]["lifestyle"] = "About 83.4% of them order dinner in, and 12,345 run every weekend."
+    server.enqueue(Reply.json(inventing), Reply.json(inventing))
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
+    assert result.meta.writer == "llm" and server.calls == 2
+    assert "figures that are not in the data" in server.requests[1].last_user_message
+    assert result.meta.removed_figures == 2
+    assert "83.4" not in result.profile.lifestyle and "12,345" not in result.profile.lifestyle
+    assert "order dinner in" in result.profile.lifestyle
+    # The rest of the model's card is kept.
+    assert result.profile.interests == inventing["profile"]["interests"]
+
+
+def test_a_repair_that_drops_the_invented_figure_removes_nothing(
+    service: PersonaService, server: FakeOpenAIServer
+) -> None:
+    inventing = persona_in("en", service)
+    fixed = json.loads(json.dumps(inventing))
+    inventing["profile"]["lifestyle"] = "About 83.4% of them order dinner in."
+    fixed["profile"]["lifestyle"] = "Most of them order dinner in."
+    server.enqueue(Reply.json(inventing), Reply.json(fixed))
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
+    assert result.meta.removed_figures == 0 and result.profile.lifestyle == "Most of them order dinner in."
+
+
+def test_chinese_figures_next_to_ideographs_are_checked() -> None:
+    figures = Figures(percents=frozenset({57.3}))
+    assert unsupported_figures("女性佔63%，其中57.3%用Keep。", figures) == ["63%"]
+    assert without_unsupported_figures("女性佔63%，其中（12.5%）為學生。", figures) == ("女性佔，其中為學生。", 2)
