@@ -77,7 +77,9 @@ def distribution_figures(distributions: Iterable[Mapping[str, float]]) -> set[fl
 
 def grounding_figures(grounding: Grounding, demographics: Demographics, *extra: Mapping[str, float]) -> Figures:
     """What a persona about `grounding` may cite: its demographics (and `extra` bucket maps, e.g. an estimate),
-    the app scores as decimals or percentages, the data coverage and the segment's size."""
+    the app scores as decimals or percentages, each app's penetration (a percentage) and index (as "4.2×" the
+    average, or the index itself as a decimal), the data coverage, the segment's size and the number of people
+    measured."""
     percents = distribution_figures([demographics.age, demographics.gender, *extra])
     decimals: set[float] = set()
     for app in grounding.apps:
@@ -85,11 +87,17 @@ def grounding_figures(grounding: Grounding, demographics: Demographics, *extra: 
             # Scores arrive as 0–1 confidences; a pasted "92" has been normalised the same way.
             decimals.add(round(app.score, 4))
             percents.add(round(app.score * 100, 4))
+        if app.penetration is not None:
+            percents.add(round(app.penetration * 100, 4))
+        if app.index is not None:
+            decimals.update({round(app.index / 100, 4), round(app.index, 4)})
     percents.add(round(demographics.coverage * 100, 4))
     decimals.add(round(demographics.coverage, 4))
     counts = set()
     if grounding.segment is not None and grounding.segment.size:
         counts.add(grounding.segment.size)
+    if demographics.n:
+        counts.add(demographics.n)
     return Figures(frozenset(percents), frozenset(decimals), frozenset(counts))
 
 

@@ -163,11 +163,16 @@ def test_copied_example_figures_never_reach_the_card(service: PersonaService, se
     copied["citations"] = {field: ["Strava"] for field in copied["citations"]}
     server.enqueue(Reply.json(copied), Reply.json(copied))
     request = PersonaRequest(kind="segment", query=SEGMENT, lang="en")
-    data = service.prepare(service.ground(request)).demographics
+    prepared = service.prepare(service.ground(request))
+    data = prepared.demographics
+    allowed = grounding_figures(prepared.grounding, data)
+    foreign = unsupported_figures(" ".join(copied["profile"].values()), allowed)
+    assert foreign, "the example holds figures this segment does not"
     result = service.run(request)
     # One repair, then what is still copied goes: echoing fields become the offline writer's, figures are removed.
     assert server.calls == 2
-    assert "57.3" not in json.dumps(result.model_dump(mode="json"))
+    prose = json.dumps(result.profile.model_dump(), ensure_ascii=False)
+    assert unsupported_figures(prose, allowed) == []
     # The card's figures are the data's.
     assert result.demographics.gender == data.gender and result.demographics.source == data.source
     repair = server.requests[1].last_user_message
@@ -226,13 +231,13 @@ def test_a_figure_still_invented_after_the_repair_is_removed_and_counted(
     service: PersonaService, server: FakeOpenAIServer
 ) -> None:
     inventing = persona_in("en", service)
-    inventing["profile"]["lifestyle"] = "About 83.4% of them order dinner in, and 12,345 run every weekend."
+    inventing["profile"]["lifestyle"] = "About 13.37% of them order dinner in, and 1,234,567 run every weekend."
     server.enqueue(Reply.json(inventing), Reply.json(inventing))
     result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
     assert result.meta.writer == "llm" and server.calls == 2
     assert "figures that are not in the data" in server.requests[1].last_user_message
     assert result.meta.removed_figures == 2
-    assert "83.4" not in result.profile.lifestyle and "12,345" not in result.profile.lifestyle
+    assert "13.37" not in result.profile.lifestyle and "1,234,567" not in result.profile.lifestyle
     assert "order dinner in" in result.profile.lifestyle
     # The rest of the model's card is kept.
     assert result.profile.interests == inventing["profile"]["interests"]
@@ -243,7 +248,7 @@ def test_a_repair_that_drops_the_invented_figure_removes_nothing(
 ) -> None:
     inventing = persona_in("en", service)
     fixed = json.loads(json.dumps(inventing))
-    inventing["profile"]["lifestyle"] = "About 83.4% of them order dinner in."
+    inventing["profile"]["lifestyle"] = "About 13.37% of them order dinner in."
     fixed["profile"]["lifestyle"] = "Most of them order dinner in."
     server.enqueue(Reply.json(inventing), Reply.json(fixed))
     result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
