@@ -17,10 +17,12 @@ from bot.llm import OpenAIWriter
 from bot.llm_compat import PROFILES
 from bot.models import PersonaDraft, PersonaResult
 from bot.output_checks import check_followup, check_persona, in_language
-from bot.prompting import example_pair, render_persona_messages
+from bot.prompting import example_pair, extract_segment_data, render_persona_messages
 from bot.service import PersonaService
+from bot.slack.blocks.views import followup_messages
 from bot.store import PersonaRequest
 from bot.warehouse.duckdb import DuckDBWarehouse
+from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
 
 API_KEY = "sk-checks-test-0123456789"
@@ -259,3 +261,53 @@ def test_chinese_figures_next_to_ideographs_are_checked() -> None:
     figures = Figures(percents=frozenset({57.3}))
     assert unsupported_figures("女性佔63%，其中57.3%用Keep。", figures) == ["63%"]
     assert without_unsupported_figures("女性佔63%，其中（12.5%）為學生。", figures) == ("女性佔，其中為學生。", 2)
+
+
+# --- the v2 persona prompt and the follow-ups on the LLM path ---------------------------------------------------
+
+DELIVERY_TAIPEI = "seg_020"
+
+
+def test_the_persona_prompt_grounds_the_model_in_market_index_and_labels(service, server) -> None:
+    result = service.run(PersonaRequest(kind="segment", query=DELIVERY_TAIPEI, lang="zh-CN"))
+    assert result.meta.writer == "llm" and result.meta.prompt_version == "persona-v2"
+    message = server.requests[0].last_user_message
+    data = extract_segment_data(message)
+    assert data["segment"]["market"] == "TW" and data["segment"]["name"] == "台北外卖族"
+    uber = next(app for app in data["apps"] if app["name"] == "Uber Eats")
+    assert uber["index"] > 100 and uber["category"] != "food_delivery"
+    # A Taipei audience gets traditional-script hashtags even for a reader of simplified Chinese.
+    assert "\nhashtag_zh_script: Traditional Chinese\n" in message
+    assert data["demographics"]["source"] in {"measured", "data", "mixed", "ai_estimate"}
+
+
+def test_a_competitor_outside_the_catalog_is_reasoned_about_with_catalog_rivals_and_kept_whole(
+    service, server
+) -> None:
+    persona = service.run(PersonaRequest(kind="segment", query=DELIVERY_TAIPEI, lang="en"))
+    server.reset()
+    points = [f"Uber Eats wins on point {i}: it is on their list." for i in range(9)]
+    actions = [f"Next step {i} for Food delivery regulars in Taipei: bundle with Starbucks." for i in range(5)]
+    server.enqueue(Reply.json({"summary": "A new delivery app against Uber Eats and foodpanda.", "points": points,
+                               "next_actions": actions}))
+    report = FollowUpService.beside(service).write("competitor", persona, "FreshBox, our food delivery app")
+    prompt = server.requests[0].last_user_message
+    assert '"in_catalog": false' in prompt and '"category": "food_delivery"' in prompt and '"market": "TW"' in prompt
+    assert "Uber Eats" in prompt and "饿了么" not in prompt and "美团" not in prompt
+    assert report.writer == "llm" and report.points == points and report.next_actions == actions
+    messages = followup_messages(report, "en")
+    shown = json.dumps(messages, ensure_ascii=False)
+    assert all(text in shown for text in [*points, *actions])
+    assert all(violations(m) == [] for m in messages)
+
+
+def test_a_follow_up_figure_still_invented_after_the_repair_is_removed_and_counted(service, server) -> None:
+    persona = service.run(PersonaRequest(kind="segment", query=DELIVERY_TAIPEI, lang="en"))
+    server.reset()
+    inventing = {"summary": "Partner with Starbucks.", "points": ["Starbucks reaches 13.37% more of them."],
+                 "next_actions": ["Pitch a bundle to Starbucks."]}
+    server.enqueue(Reply.json(inventing), Reply.json(inventing))
+    report = FollowUpService.beside(service).write("partnership", persona, "oat milk")
+    assert server.calls == 2 and report.writer == "llm"
+    assert report.removed_figures == 1 and "13.37" not in report.points[0]
+    assert report.points[0].startswith("Starbucks reaches")
