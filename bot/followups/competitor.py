@@ -5,7 +5,7 @@ compete, and next steps for this audience. Asks for the product first."""
 from __future__ import annotations
 
 from bot.followups.kind import FollowUpAsk, FollowUpKind
-from bot.followups.rivals import Placement, Rival, audience_market, listed_entry, place_product, rivals
+from bot.followups.rivals import Placement, Rival, audience_market, listed_entry, place_product, rivals, used_in
 from bot.lexicon import load_lexicon
 from bot.models import GroundingApp
 from bot.offline_words import Context, inline, join
@@ -31,6 +31,7 @@ STRINGS = {
             "• {product} is not in our catalog and its category is unclear; it is compared with the {label} apps, "
             "this audience's strongest category."
         ),
+        "offline.product_elsewhere": "• Note: our catalog lists {product} in {markets}, not in {market}.",
         "offline.rival_listed": "• Rival {name}: #{rank} of {total} on their list{figures}.",
         "offline.rival_unlisted": "• Rival {name}: used in {market}, not on this audience's list.",
         "offline.no_rivals": "• No other {label} app in our catalog is used in {market}.",
@@ -70,6 +71,7 @@ STRINGS = {
         "offline.product_unlisted": "• {product}是目錄中的{label}類App，但不在這群受眾的清單上。",
         "offline.product_category": "• {product}不在我們的目錄中，以下與{market}常用的{label}類App比較。",
         "offline.product_guess": "• {product}不在我們的目錄中，類別也不明確，以下與這群受眾最強的{label}類App比較。",
+        "offline.product_elsewhere": "• 注意：目錄中{product}的市場是{markets}，不在{market}。",
         "offline.rival_listed": "• 競品{name}：清單上{total}個中排第{rank}{figures}。",
         "offline.rival_unlisted": "• 競品{name}：在{market}使用，但不在這群受眾的清單上。",
         "offline.no_rivals": "• 目錄中沒有其他在{market}使用的{label}類App。",
@@ -100,6 +102,7 @@ STRINGS = {
         "offline.product_unlisted": "• {product}是目录中的{label}类应用，但不在这个人群的列表中。",
         "offline.product_category": "• {product}不在我们的目录中，以下与{market}常用的{label}类应用比较。",
         "offline.product_guess": "• {product}不在我们的目录中，类别也不明确，以下与这个人群最强的{label}类应用比较。",
+        "offline.product_elsewhere": "• 注意：目录中{product}的市场是{markets}，不在{market}。",
         "offline.rival_listed": "• 竞品{name}：列表中{total}个里排第{rank}{figures}。",
         "offline.rival_unlisted": "• 竞品{name}：在{market}使用，但不在这个人群的列表中。",
         "offline.no_rivals": "• 目录中没有其他在{market}使用的{label}类应用。",
@@ -170,6 +173,9 @@ def analysis(ask: FollowUpAsk) -> tuple[Placement, list[Rival], list[str]]:
         lines.append(ask.text("offline.product_category", product=product, label=label, market=market_name))
     else:
         lines.append(ask.text("offline.product_guess", product=product, label=label))
+    if placement.app is not None and own is None and not used_in(placement.app, market):
+        lines.append(ask.text("offline.product_elsewhere", product=product, markets="/".join(placement.app.market),
+                              market=market_name))
     for rival in found:
         name = inline(rival.listed.name if rival.listed else rival.app.name, 40)
         if rival.listed is not None:

@@ -29,8 +29,8 @@ STRINGS = {
         "offline.why_no_index": "• Why these: the data has no index for this audience, so these are its strongest "
                                 "apps by score.",
         "offline.hook": "• Message: lead with {interests}; {audience} is driven by {motivation}.",
-        "offline.next": "→ {name}: propose {idea} for {audience} to its partnerships team, with {product}'s offer "
-                        "and a tracking code of its own.",
+        "offline.next": "→ {name}: propose {idea} for {audience} to its partnerships team, with an offer from "
+                        "{product} and a tracking code of its own.",
         "offline.next_first": "→ Start with {name} ({times}× the average): it is the partner most specific to "
                               "{audience}.",
     },
@@ -46,7 +46,7 @@ STRINGS = {
         "offline.why": "• 選擇理由：這些是{audience}使用率最高於市場平均的App，聯名活動能觸及其他品牌觸及不到的人。",
         "offline.why_no_index": "• 選擇理由：資料沒有這群受眾的指數，以下依清單分數列出最強的App。",
         "offline.hook": "• 溝通重點：以{interests}切入，{audience}重視{motivation}。",
-        "offline.next": "→ {name}：向其合作窗口提案，為{audience}{idea}，搭配{product}的優惠與專屬追蹤碼。",
+        "offline.next": "→ {name}：向其合作窗口提案，為{audience}{idea}，搭配{product}提供的優惠與專屬追蹤碼。",
         "offline.next_first": "→ 先找{name}（市場平均的{times}倍）：它是最能代表{audience}的夥伴。",
     },
     "zh-CN": {
@@ -61,7 +61,7 @@ STRINGS = {
         "offline.why": "• 选择理由：这些是{audience}使用率最高于市场平均的应用，联名活动能触达其他品牌触达不到的人。",
         "offline.why_no_index": "• 选择理由：数据没有这个人群的指数，以下按列表分数列出最强的应用。",
         "offline.hook": "• 沟通重点：以{interests}切入，{audience}看重{motivation}。",
-        "offline.next": "→ {name}：向其合作团队提案，为{audience}{idea}，搭配{product}的优惠和专属追踪码。",
+        "offline.next": "→ {name}：向其合作团队提案，为{audience}{idea}，搭配{product}提供的优惠和专属追踪码。",
         "offline.next_first": "→ 先找{name}（市场平均的{times}倍）：它是最能代表{audience}的伙伴。",
     },
 }
