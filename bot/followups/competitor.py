@@ -134,6 +134,11 @@ def _figures(ask: FollowUpAsk, listed: GroundingApp) -> str:
     return "".join(parts)
 
 
+def _rival_name(rival: Rival) -> str:
+    """The rival as the audience's list spells it, else as the catalog does."""
+    return rival.listed.name if rival.listed else rival.app.name
+
+
 def _label(ask: FollowUpAsk, category: str | None) -> str:
     lexicon = load_lexicon()
     key = lexicon.resolve(category) or lexicon.fallback
@@ -177,7 +182,7 @@ def analysis(ask: FollowUpAsk) -> tuple[Placement, list[Rival], list[str]]:
         lines.append(ask.text("offline.product_elsewhere", product=product, markets="/".join(placement.app.market),
                               market=market_name))
     for rival in found:
-        name = inline(rival.listed.name if rival.listed else rival.app.name, 40)
+        name = inline(_rival_name(rival), 40)
         if rival.listed is not None:
             lines.append(ask.text("offline.rival_listed", name=name, rank=rival.rank, total=total,
                                   figures=_figures(ask, rival.listed)))
@@ -188,7 +193,7 @@ def analysis(ask: FollowUpAsk) -> tuple[Placement, list[Rival], list[str]]:
 
     top_words = ctx.words[0]
     leader = found[0] if found else None
-    leader_name = inline((leader.listed.name if leader and leader.listed else leader.app.name), 40) if leader else label
+    leader_name = inline(_rival_name(leader), 40) if leader else label
     if leader is not None and leader.listed is not None:
         lines.append(ask.text("offline.rivals_win", leader=leader_name, figures=_figures(ask, leader.listed),
                               motivation=top_words.motivation))
@@ -221,7 +226,7 @@ def _prompt_fields(ask: FollowUpAsk) -> dict[str, str]:
 
     def entry(rival: Rival) -> dict[str, object]:
         listed = rival.listed
-        return {"name": listed.name if listed else rival.app.name, "on_their_list": listed is not None,
+        return {"name": _rival_name(rival), "on_their_list": listed is not None,
                 "rank": rival.rank, "score": listed.score if listed else None,
                 "index": round(listed.index) if listed and listed.index is not None else None}
 

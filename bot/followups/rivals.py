@@ -131,7 +131,7 @@ def rivals(placement: Placement, result: PersonaResult, catalog: Sequence[Catalo
     same = [app for app in catalog
             if app.category == placement.category and app.app_id != own and used_in(app, market)]
     on_list = [Rival(app, listed_by_id[app.app_id], rank_of[app.app_id]) for app in same if app.app_id in listed_by_id]
-    on_list.sort(key=lambda r: tuple(-x for x in _affinity(r.listed)) if r.listed else (0.0, 0.0))
+    on_list.sort(key=lambda r: _affinity(listed_by_id[r.app.app_id]), reverse=True)
     off_list = [Rival(app) for app in same if app.app_id not in listed_by_id]
     off_list.sort(key=lambda r: -(r.app.reach or 0.0))
     return (on_list + off_list)[:limit]
