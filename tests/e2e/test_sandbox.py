@@ -467,4 +467,4 @@ def test_the_page_in_headless_chromium(dev: DevCommand) -> None:
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}\n--- persona-bot dev ---\n{dev.output()}"
     shots = sorted(p.name for p in ARTIFACTS.glob("*.png"))
-    assert "04-partnership-thread.png" in shots and "failure.png" not in shots, shots
+    assert {"04-partnership-modal.png", "05-partnership-thread.png"} <= set(shots) and "failure.png" not in shots, shots
