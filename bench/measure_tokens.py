@@ -13,7 +13,7 @@ from bench.stack import REPO_ROOT, Stack
 from bench.tokens import load_counter
 from tests.support.slack_harness import bot_env
 
-EXAMPLE = REPO_ROOT / "prompts" / "persona_example.v1.json"
+EXAMPLE = REPO_ROOT / "prompts" / "persona_example.v2.en.json"
 
 
 @dataclass

@@ -12,12 +12,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from bot.config import LANGS, Settings, get_settings
 from bot.errors import PersonaError
 from bot.text_render import display_width, pad
+
+if TYPE_CHECKING:
+    from bot.store import PersonaRequest
 
 log = logging.getLogger("bot.cli")
 
@@ -61,17 +65,22 @@ def cmd_segments(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def persona_request(args: argparse.Namespace, settings: Settings) -> PersonaRequest:
+    """The persona `--segment` or `--apps` asks for, in `--lang` (or the default language)."""
+    from bot.store import PersonaRequest
+
+    lang = args.lang or settings.default_lang
+    if args.segment is not None:
+        return PersonaRequest(kind="segment", query=args.segment, lang=lang)
+    return PersonaRequest(kind="apps", query=_read_arg(args.apps), lang=lang)
+
+
 def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
     from bot.service import PersonaService
-    from bot.store import PersonaRequest
 
     # Through the cache: with REDIS_URL a second identical run is a hit (meta.cached) and costs no LLM call.
     service = PersonaService.from_settings(settings)
-    if args.segment is not None:
-        request = PersonaRequest(kind="segment", query=args.segment, lang=args.lang or settings.default_lang)
-    else:
-        request = PersonaRequest(kind="apps", query=_read_arg(args.apps), lang=args.lang or settings.default_lang)
-    result = service.run(request, refresh=args.refresh)
+    result = service.run(persona_request(args, settings), refresh=args.refresh)
     if args.format == "json":
         _print_json(result.model_dump(mode="json"))
     elif args.format == "blocks":
@@ -209,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_jobs import add_jobs_commands
 
     add_jobs_commands(sub)
+
+    from bot.cli_followup import add_followup_command
+
+    add_followup_command(sub)
 
     p = sub.add_parser("serve", help="run the Slack app in HTTP mode (production)")
     p.add_argument("--host", default="0.0.0.0")

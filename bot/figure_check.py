@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from bot.models import Demographics, Grounding
 
 # A number, optionally with thousands separators or a decimal part, then an optional percent sign (after NFKC
-# the full-width ％ is %). Lookarounds keep digits that are part of a word ("4K", "v2") out.
+# the full-width ％ is %). The lookbehind keeps digits that are part of a Latin word ("v2") out; Chinese text
+# writes figures right after ideographs ("女性佔57%"), so only ASCII letters and digits count as "part of a word".
 _NUMBER = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?<![A-Za-z0-9_.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:(?P<unit>\s*%|\s*percent\b|\s*per\s+cent\b)|\s*(?P<scale>million\b|thousand\b|万|萬|亿|億))?",
     re.IGNORECASE,
 )
@@ -76,7 +77,9 @@ def distribution_figures(distributions: Iterable[Mapping[str, float]]) -> set[fl
 
 def grounding_figures(grounding: Grounding, demographics: Demographics, *extra: Mapping[str, float]) -> Figures:
     """What a persona about `grounding` may cite: its demographics (and `extra` bucket maps, e.g. an estimate),
-    the app scores as decimals or percentages, the data coverage and the segment's size."""
+    the app scores as decimals or percentages, each app's penetration (a percentage) and index (as "4.2×" the
+    average, or the index itself as a decimal), the data coverage, the segment's size and the number of people
+    measured."""
     percents = distribution_figures([demographics.age, demographics.gender, *extra])
     decimals: set[float] = set()
     for app in grounding.apps:
@@ -84,11 +87,17 @@ def grounding_figures(grounding: Grounding, demographics: Demographics, *extra: 
             # Scores arrive as 0–1 confidences; a pasted "92" has been normalised the same way.
             decimals.add(round(app.score, 4))
             percents.add(round(app.score * 100, 4))
+        if app.penetration is not None:
+            percents.add(round(app.penetration * 100, 4))
+        if app.index is not None:
+            decimals.update({round(app.index / 100, 4), round(app.index, 4)})
     percents.add(round(demographics.coverage * 100, 4))
     decimals.add(round(demographics.coverage, 4))
     counts = set()
     if grounding.segment is not None and grounding.segment.size:
         counts.add(grounding.segment.size)
+    if demographics.n:
+        counts.add(demographics.n)
     return Figures(frozenset(percents), frozenset(decimals), frozenset(counts))
 
 
@@ -150,3 +159,28 @@ def is_supported(figure: Figure, figures: Figures) -> bool:
 def unsupported_figures(text: str, figures: Figures, quoted: Iterable[str] = ()) -> list[str]:
     """The figures written in `text` (as written) that none of `figures` backs, within the rounding shown."""
     return [figure.text for figure in figures_in(text, quoted) if not is_supported(figure, figures)]
+
+
+# A figure in brackets of its own ("(57.3%)", "（57.3%）") goes with its brackets; otherwise the figure alone.
+_SPACES_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?，。；：！？、)）])")
+
+
+def _removal_pattern(figure_text: str) -> re.Pattern[str]:
+    token = re.escape(figure_text).replace(r"\ ", r"\s*")
+    bare = rf"(?<![A-Za-z0-9_.]){token}(?![A-Za-z0-9_])"
+    return re.compile(rf"\s*[(（]\s*{bare}\s*[)）]|{bare}")
+
+
+def without_unsupported_figures(text: str, figures: Figures, quoted: Iterable[str] = ()) -> tuple[str, int]:
+    """`text` with every figure the data does not back taken out, and how many were taken out.
+
+    The last resort after a repair: the rest of the sentence stays, so the card keeps the model's words without a
+    number nobody can stand behind."""
+    unsupported = unsupported_figures(text, figures, quoted)
+    removed = 0
+    for figure_text in dict.fromkeys(unsupported):
+        text, count = _removal_pattern(figure_text).subn("", text)
+        removed += count
+    if removed:
+        text = _SPACES_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+    return text, removed

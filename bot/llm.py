@@ -21,7 +21,7 @@ from bot.errors import LLMError
 from bot.llm_calls import ChatCaller, Deadline, fault_kind
 from bot.llm_compat import PROFILES, FormatMode, ProfileStore, grammar_schema
 from bot.models import PersonaDraft, WriterRequest
-from bot.output_checks import CheckFailed, check_persona, codes, describe
+from bot.output_checks import CheckFailed, check_persona, codes, describe, without_unsupported_persona_figures
 from bot.prompting import (
     draft_json_schema,
     render_persona_messages,
@@ -192,7 +192,12 @@ class OpenAIWriter:
             schema=draft_json_schema(request),
             check=lambda d: check_draft(d, request),
         )
-        return WriterResult(draft=draft, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+        # A reply kept after its repair may still hold figures the data does not back: they go, and are counted.
+        draft, removed = without_unsupported_persona_figures(draft, request)
+        if removed:
+            log.warning("llm_figures_removed", extra={"removed_figures": removed, "model": self.model_name})
+        return WriterResult(draft=draft, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                            removed_figures=removed)
 
     def complete_json(
         self,
@@ -241,7 +246,8 @@ class OpenAIWriter:
         except InvalidReply as second:
             usable = second.usable if second.usable is not None else fallback
             if usable is not None:
-                # Only echoes are left: post-processing replaces the echoing fields, the rest is the model's.
+                # Only echoes or unbacked figures are left: post-processing replaces the echoing fields and the
+                # writer takes the figures out; the rest is the model's.
                 log.warning("llm_reply_used_with_echoes", extra={"checks": second.codes, "model": self.model_name})
                 return usable, usage
             log.warning(

@@ -257,6 +257,8 @@ class Meta(BaseModel):
     lang: Lang = "en"
     # Citations the writer made of apps that were not in the input, removed in post-processing.
     dropped_citations: int = 0
+    # Figures the model wrote that the data does not back, still there after its repair: taken out of the prose.
+    removed_figures: int = 0
     # Why the card is an offline draft when an LLM was configured (failure, timeout), for the user.
     note: str | None = None
     truncated_input: bool = False

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.config import Lang
-from bot.figure_check import Figures, grounding_figures, unsupported_figures
+from bot.figure_check import Figures, grounding_figures, unsupported_figures, without_unsupported_figures
 from bot.models import PROFILE_FIELDS, Grounding, PersonaDraft, PersonaResult, WriterRequest
 from bot.postprocess import quoted_data
 from bot.prompt_echo import echo_source
@@ -40,11 +40,13 @@ class Problem:
         return self.reason
 
 
-# An echo of the instructions is worth a repair, but a reply whose only fault is such an echo still has usable
-# fields: post-processing replaces the echoing ones with the offline writer's (personas) or drops them
-# (follow-ups). Such a reply is kept when the repair does no better, rather than losing every field for a few.
+# Echoes of the instructions are worth a repair, but a reply whose only fault is such an echo still has usable
+# fields: post-processing replaces the echoing ones with the offline writer's (personas) or drops them (follow-ups).
+# Such a reply is kept when the repair does no better, rather than losing every field for a few.
 # A copied worked example is no such case: post-processing would show it, so it fails like the other checks.
-SOFT_CODES = frozenset({"prompt_echo"})
+# Figures the data does not back are worth a repair too; a figure still unsupported after it is taken out of the
+# text (`figure_check.without_unsupported_figures`) and counted, rather than losing the whole answer for it.
+SOFT_CODES = frozenset({"prompt_echo", "unsupported_figure"})
 
 
 class CheckFailed(ValueError):
@@ -133,6 +135,19 @@ def persona_figures(draft: PersonaDraft, request: WriterRequest) -> Figures:
     if request.needs_estimate and draft.demographics_estimate is not None:
         extra = [draft.demographics_estimate.age, draft.demographics_estimate.gender]
     return grounding_figures(request.grounding, request.demographics, *extra)
+
+
+def without_unsupported_persona_figures(draft: PersonaDraft, request: WriterRequest) -> tuple[PersonaDraft, int]:
+    """The draft with every figure the data does not back taken out of its profile, and how many were."""
+    figures, quoted = persona_figures(draft, request), quoted_data(request.grounding)
+    profile: dict[str, str] = {}
+    removed = 0
+    for name in PROFILE_FIELDS:
+        profile[name], count = without_unsupported_figures(getattr(draft.profile, name), figures, quoted)
+        removed += count
+    if not removed:
+        return draft, 0
+    return draft.model_copy(update={"profile": draft.profile.model_copy(update=profile)}), removed
 
 
 def check_persona(draft: PersonaDraft, request: WriterRequest) -> list[Problem]:

@@ -7,9 +7,10 @@ words found verbatim in one of the templates, or one of the template's private w
 names) that no persona has a reason to use. Eight words is long enough that ordinary persona prose never matches
 (the templates are instructions, not descriptions) and short enough that a partial leak is caught.
 
-The few-shot example (`persona_example.v1.json`) is part of every persona prompt too: a small model copies its
-prose rather than describing the segment at hand. Its texts are checked the same way and reported as their own
-source (`echo_source`), so a log can tell a copied example from a leaked instruction.
+The few-shot examples (`persona_example.v2.<lang>.json`, one per language) are part of the persona prompts
+too: a small model copies their prose rather than describing the segment at hand. Their texts are checked the same
+way and reported as their own source (`echo_source`), so a log can tell a copied example from a leaked
+instruction.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from prompts import load_template
 
 RUN_WORDS = 8
 TEMPLATES = (
-    "persona_system.v1.txt",
-    "persona_user.v1.txt",
+    "persona_system.v2.txt",
+    "persona_user.v2.txt",
     "json_repair.v1.txt",
     "followup_system.v1.txt",
     "chat_system.v1.txt",
@@ -34,7 +35,6 @@ TEMPLATES = (
     "chat_answer_json.v1.txt",
     "chat_answer_text.v1.txt",
 )
-EXAMPLE_FILE = "persona_example.v1.json"
 # Words only our prompts use: the data delimiters and the setting names the user message carries.
 PRIVATE_WORDS = frozenset({"segment_data", "persona_data", "hashtag_zh_script", "needs_estimate",
                            "demographics_estimate"})
@@ -79,10 +79,17 @@ def _strings(node: Any) -> Iterable[str]:
 
 @cache
 def _example_runs() -> frozenset[tuple[str, ...]]:
-    example = json.loads(load_template(EXAMPLE_FILE))
-    # Only the prose: the example's app names (Keep, Strava) may well be in a real request too.
-    segment = example["request"]["grounding"].get("segment") or {}
-    return _runs([*_strings(example["output"]["profile"]), segment.get("description", "")])
+    # Imported here, like the kinds: the prompt builder names the example files.
+    from bot.prompting import EXAMPLE_FILES
+
+    pieces: list[str] = []
+    for name in EXAMPLE_FILES.values():
+        example = json.loads(load_template(name))
+        # Only the prose: the example's app names (Keep, Strava) may well be in a real request too.
+        segment = example["request"]["grounding"].get("segment") or {}
+        pieces += [*_strings(example["output"]["profile"]),
+                   *(segment.get(key, "") for key in ("description", "description_zh_tw", "description_zh_cn"))]
+    return _runs(pieces)
 
 
 def _without(text: str, quoted: Iterable[str]) -> str:

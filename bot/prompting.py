@@ -14,9 +14,16 @@ from bot.languages import language
 from bot.models import PersonaDraft, WriterRequest
 from prompts import load_template
 
-SYSTEM_TEMPLATE = "persona_system.v1.txt"
-USER_TEMPLATE = "persona_user.v1.txt"
-EXAMPLE_FILE = "persona_example.v1.json"
+SYSTEM_TEMPLATE = "persona_system.v2.txt"
+USER_TEMPLATE = "persona_user.v2.txt"
+# One worked example per output language, so the model sees the kind of prose wanted in the language it writes.
+EXAMPLE_FILES: dict[str, str] = {
+    "en": "persona_example.v2.en.json",
+    "zh-TW": "persona_example.v2.zh-TW.json",
+    "zh-CN": "persona_example.v2.zh-CN.json",
+}
+# The Chinese hashtags are written for the audience: in the script of its market, whoever reads the card.
+MARKET_HASHTAG_LANG = {"CN": "zh-CN", "TW": "zh-TW", "HK": "zh-TW", "MO": "zh-TW"}
 REPAIR_TEMPLATE = "json_repair.v1.txt"
 
 DATA_OPEN = "<segment_data>"
@@ -32,20 +39,46 @@ def data_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def hashtag_zh_script(request: WriterRequest) -> str:
+    """The script of the Chinese hashtags: the audience's market's (simplified for mainland audiences, traditional
+    for Taiwan and Hong Kong), else, for an audience without a known market, the reader's language's."""
+    segment = request.grounding.segment
+    market = (segment.market or "").upper() if segment else ""
+    return language(MARKET_HASHTAG_LANG.get(market, request.lang)).hashtag_zh_script
+
+
 def render_segment_data(request: WriterRequest) -> str:
     """The JSON document inside the delimiters, one app per line to keep it compact yet readable."""
     grounding = request.grounding
     segment = grounding.segment
     demographics = request.demographics
-    segment_doc = None if segment is None else {"name": segment.name, "description": segment.description}
+    segment_doc = None if segment is None else {
+        "name": segment.localized_name(request.lang),
+        "description": segment.localized_description(request.lang),
+        "market": segment.market,
+    }
+
+    def category(key: str | None) -> str | None:
+        labels = grounding.categories.get(key or "")
+        return labels.label(request.lang) if labels else key
+
     # Input order is the salesperson's ranking, so it is kept.
-    apps = [{"name": app.name, "category": app.category, "score": app.score} for app in grounding.apps]
-    demographics_doc = {
+    apps = []
+    for app in grounding.apps:
+        doc: dict[str, Any] = {"name": app.name, "category": category(app.category), "score": app.score}
+        if app.index is not None:
+            doc["index"] = round(app.index)
+        if app.penetration is not None:
+            doc["penetration"] = round(app.penetration, 3)
+        apps.append(doc)
+    demographics_doc: dict[str, Any] = {
         "age": demographics.age,
         "gender": demographics.gender,
         "source": demographics.source,
         "coverage": round(demographics.coverage, 3),
     }
+    if demographics.source == "measured" and demographics.n:
+        demographics_doc["people_measured"] = demographics.n
     app_lines = ",\n".join(data_json(app) for app in apps)
     return (
         "{\n"
@@ -60,7 +93,7 @@ def render_user_message(request: WriterRequest) -> str:
     # substitute() is a single pass: a `$name` inside user text is never expanded.
     return Template(load_template(USER_TEMPLATE)).substitute(
         language=language(request.lang).model_name,
-        zh_script=language(request.lang).hashtag_zh_script,
+        zh_script=hashtag_zh_script(request),
         needs_estimate=json.dumps(request.needs_estimate),
         buckets=data_json(request.buckets),
         segment_data=render_segment_data(request),
@@ -68,23 +101,23 @@ def render_user_message(request: WriterRequest) -> str:
 
 
 @cache
-def _example() -> tuple[WriterRequest, str]:
-    raw = json.loads(load_template(EXAMPLE_FILE))
+def _example(lang: str) -> tuple[WriterRequest, str]:
+    raw = json.loads(load_template(EXAMPLE_FILES.get(lang, EXAMPLE_FILES["en"])))
     request = WriterRequest.model_validate(raw["request"])
     # Validated so that a broken example file fails loudly rather than teaching the model a wrong shape.
     output = PersonaDraft.model_validate(raw["output"])
     return request, json.dumps(output.model_dump(mode="json"), ensure_ascii=False)
 
 
-def example_pair() -> tuple[WriterRequest, PersonaDraft]:
-    """The few-shot example as models (for tests and documentation)."""
-    request, output = _example()
+def example_pair(lang: str = "en") -> tuple[WriterRequest, PersonaDraft]:
+    """The few-shot example of `lang` as models (for tests and documentation)."""
+    request, output = _example(lang)
     return request, PersonaDraft.model_validate_json(output)
 
 
 def render_persona_messages(request: WriterRequest) -> list[dict[str, str]]:
-    """System prompt, one worked example (user/assistant), then the request itself."""
-    example_request, example_output = _example()
+    """System prompt, the worked example in the request's language (user/assistant), then the request itself."""
+    example_request, example_output = _example(request.lang)
     return [
         {"role": "system", "content": load_template(SYSTEM_TEMPLATE)},
         {"role": "user", "content": render_user_message(example_request)},

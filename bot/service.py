@@ -337,6 +337,7 @@ class PersonaService:
                 writer="llm" if used_llm else "offline",
                 lang=prepared.request.lang,
                 dropped_citations=dropped,
+                removed_figures=written.removed_figures if used_llm else 0,
                 note=note,
                 truncated_input=prepared.grounding.truncated,
                 prompt_tokens=written.prompt_tokens,

@@ -17,6 +17,8 @@ class WriterResult:
     # Token usage as the API reported it; zero for the offline writer.
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # Figures the model still wrote after its repair without the data backing them, taken out of the prose.
+    removed_figures: int = 0
 
 
 class PersonaWriter(Protocol):

@@ -6,9 +6,9 @@ from importlib import resources
 
 # Bump with any change to a template file: it is recorded in each result's meta and keys the cache,
 # so cards written by an older prompt are never served as if the new one had written them.
-PERSONA_PROMPT_VERSION = "persona-v1"
+PERSONA_PROMPT_VERSION = "persona-v2"
 # Follow-up analyses (partnership ideas, competitor analysis) have their own templates and version.
-FOLLOWUP_PROMPT_VERSION = "followup-v1"
+FOLLOWUP_PROMPT_VERSION = "followup-v2"
 
 
 def load_template(name: str) -> str:

@@ -1,210 +1,249 @@
-"""Competitor analysis: where the user's product and the catalog's apps in the audience's categories stand in its
-app list, and how to compete. Asks for the product first."""
+"""Competitor analysis: the user's product placed in the catalog, its real rivals for this audience (same category,
+same market, ranked by the audience's affinity, see `rivals.py`), where the rivals win, where the product can
+compete, and next steps for this audience. Asks for the product first."""
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Sequence
-
 from bot.followups.kind import FollowUpAsk, FollowUpKind
+from bot.followups.rivals import Placement, Rival, audience_market, listed_entry, place_product, rivals, used_in
 from bot.lexicon import load_lexicon
-from bot.models import CatalogApp, GroundingApp, WriterRequest
-from bot.offline_words import Context, inline, join, pick, weight
+from bot.models import GroundingApp
+from bot.offline_words import Context, inline, join
 from bot.prompting import data_json
 
-COMPETITORS_PER_CATEGORY = 8
-MAX_CATEGORIES = 5
-# Named competitors in the offline analysis: more bullets than this bury the advice under the list.
-_MAX_NAMED = 10
+# Index at or above which an app counts as one the audience over-indexes on (2× the average person).
+HIGH_INDEX = 200
 
 STRINGS = {
     "en": {
         "button": "Competitor analysis",
         "title": "Competitor analysis",
         "offline.your_product": "your product",
-        "offline.heading": "Competitive view for {product} (offline draft, from this audience's app list):",
-        "offline.on_list": "• {name}: on their list (#{rank} of {total}{score}{category}).",
+        "offline.this_audience": "this audience",
+        "offline.everywhere": "every market",
+        "offline.heading": "{product} against its {label} rivals for {audience} ({market}), offline draft:",
+        "offline.product_listed": "• {product} is already on their list: #{rank} of {total}{figures}.",
+        "offline.product_unlisted": "• {product} is a {label} app in our catalog but not on this audience's list.",
+        "offline.product_category": (
+            "• {product} is not in our catalog; it is compared with the {label} apps used in {market}."
+        ),
+        "offline.product_guess": (
+            "• {product} is not in our catalog and its category is unclear; it is compared with the {label} apps, "
+            "this audience's strongest category."
+        ),
+        "offline.product_elsewhere": "• Note: our catalog lists {product} in {markets}, not in {market}.",
+        "offline.rival_listed": "• Rival {name}: #{rank} of {total} on their list{figures}.",
+        "offline.rival_unlisted": "• Rival {name}: used in {market}, not on this audience's list.",
+        "offline.no_rivals": "• No other {label} app in our catalog is used in {market}.",
         "offline.score": ", score {score}",
-        "offline.category": ", {label}",
-        "offline.off_list": "• {name}: not on their list.",
-        "offline.values": "• What wins them over: {motivations}; answer their worry about {worry}.",
-        "offline.where": (
-            "• Where to compete: alongside the {labels} apps "
-            "they already use, with content on {interests}."
+        "offline.index": ", {times}× the average person in the market",
+        "offline.rivals_win": (
+            "• Where the rivals win: {leader} already holds this audience{figures}; they turn to it for {motivation}."
         ),
-        "offline.next_both": (
-            "• Next steps: {product} shares this audience with {competitors}; compare offers side by side and lead "
-            "with what sets {product} apart."
+        "offline.rivals_win_none": (
+            "• Where the rivals win: none of them is on this audience's list, so no rival owns {audience} yet."
         ),
-        "offline.next_product": (
-            "• Next steps: {product} is on their list and no named competitor is; protect that lead with loyalty "
-            "perks and partners from the categories above."
+        "offline.compete": (
+            "• Where {product} can compete: answer their worry about {worry} better than {leader}, and meet them in "
+            "{places}, where they spend time."
         ),
-        "offline.next_competitors": (
-            "• Next steps: {competitors} already reach this audience; win them over with a clear reason to switch "
-            "and a partner from the categories above."
+        "offline.next_defend": (
+            "→ Defend the lead with {audience}: {product} ranks #{rank}; match {leader}'s offer before it catches up, "
+            "and promote inside {places}."
         ),
-        "offline.next_none": (
-            "• Next steps: none of the named apps is on their list yet, so there is room to move first; test a "
-            "small campaign in the categories above."
+        "offline.next_switch": (
+            "→ Give {audience} a reason to switch from {leader}: an offer that answers their worry about {worry}, "
+            "promoted inside {places}."
         ),
+        "offline.next_first": (
+            "→ Move first with {audience}: no {label} app owns them yet; test a small campaign inside {places}."
+        ),
+        "offline.next_track": "→ Track how many of {audience} try {product} against {leader} over the next month.",
     },
     "zh-TW": {
         "button": "競品分析",
         "title": "競品分析",
         "offline.your_product": "你的產品",
-        "offline.heading": "{product}的競品分析（離線草稿，依這群受眾的App清單）：",
-        "offline.on_list": "• {name}：在清單上（{total}個中排第{rank}{score}{category}）。",
+        "offline.this_audience": "這群受眾",
+        "offline.everywhere": "所有市場",
+        "offline.heading": "{product}在{audience}（{market}）的{label}類競品分析（離線草稿）：",
+        "offline.product_listed": "• {product}已在他們的清單上：{total}個中排第{rank}{figures}。",
+        "offline.product_unlisted": "• {product}是目錄中的{label}類App，但不在這群受眾的清單上。",
+        "offline.product_category": "• {product}不在我們的目錄中，以下與{market}常用的{label}類App比較。",
+        "offline.product_guess": "• {product}不在我們的目錄中，類別也不明確，以下與這群受眾最強的{label}類App比較。",
+        "offline.product_elsewhere": "• 注意：目錄中{product}的市場是{markets}，不在{market}。",
+        "offline.rival_listed": "• 競品{name}：清單上{total}個中排第{rank}{figures}。",
+        "offline.rival_unlisted": "• 競品{name}：在{market}使用，但不在這群受眾的清單上。",
+        "offline.no_rivals": "• 目錄中沒有其他在{market}使用的{label}類App。",
         "offline.score": "，分數{score}",
-        "offline.category": "，{label}類",
-        "offline.off_list": "• {name}：不在清單上。",
-        "offline.values": "• 打動他們的關鍵：{motivations}；也要化解他們對{worry}的擔憂。",
-        "offline.where": "• 主戰場：他們常用的{labels}類App，內容可圍繞{interests}。",
-        "offline.next_both": (
-            "• 下一步：{product}與{competitors}都觸及這群受眾，"
-            "建議並列比較優惠，主打{product}的差異化優勢。"
+        "offline.index": "，使用率為市場平均的{times}倍",
+        "offline.rivals_win": "• 競品的優勢：{leader}已掌握這群受眾{figures}；他們靠它來{motivation}。",
+        "offline.rivals_win_none": "• 競品的優勢：競品都不在清單上，還沒有哪個對手拿下{audience}。",
+        "offline.compete": (
+            "• {product}的切入點："
+            "比{leader}更好地化解他們對{worry}的擔憂，並在他們常用的{places}接觸他們。"
         ),
-        "offline.next_product": (
-            "• 下一步：{product}已在清單上，列出的競品都不在，"
-            "可用會員回饋與上述類別的合作夥伴鞏固領先。"
+        "offline.next_defend": (
+            "→ 守住{audience}的領先：{product}排第{rank}，"
+            "在{leader}追上前跟進它的優惠，並在{places}推廣。"
         ),
-        "offline.next_competitors": (
-            "• 下一步：{competitors}已觸及這群受眾，"
-            "需要給他們明確的轉換理由，並找上述類別的夥伴合作。"
-        ),
-        "offline.next_none": "• 下一步：列出的App都還不在清單上，仍有搶先布局的空間，可先在上述類別小規模測試活動。",
+        "offline.next_switch": "→ 給{audience}從{leader}轉換的理由：推出化解{worry}擔憂的優惠，在{places}推廣。",
+        "offline.next_first": "→ 搶先布局{audience}：還沒有{label}類App拿下他們，先在{places}小規模測試活動。",
+        "offline.next_track": "→ 追蹤接下來一個月{audience}中有多少人試用{product}而非{leader}。",
     },
     "zh-CN": {
         "button": "竞品分析",
         "title": "竞品分析",
         "offline.your_product": "你的产品",
-        "offline.heading": "{product}的竞品分析（离线草稿，基于这个人群的应用列表）：",
-        "offline.on_list": "• {name}：在列表中（{total}个中排第{rank}{score}{category}）。",
+        "offline.this_audience": "这个人群",
+        "offline.everywhere": "所有市场",
+        "offline.heading": "{product}在{audience}（{market}）的{label}类竞品分析（离线草稿）：",
+        "offline.product_listed": "• {product}已在他们的列表中：{total}个中排第{rank}{figures}。",
+        "offline.product_unlisted": "• {product}是目录中的{label}类应用，但不在这个人群的列表中。",
+        "offline.product_category": "• {product}不在我们的目录中，以下与{market}常用的{label}类应用比较。",
+        "offline.product_guess": "• {product}不在我们的目录中，类别也不明确，以下与这个人群最强的{label}类应用比较。",
+        "offline.product_elsewhere": "• 注意：目录中{product}的市场是{markets}，不在{market}。",
+        "offline.rival_listed": "• 竞品{name}：列表中{total}个里排第{rank}{figures}。",
+        "offline.rival_unlisted": "• 竞品{name}：在{market}使用，但不在这个人群的列表中。",
+        "offline.no_rivals": "• 目录中没有其他在{market}使用的{label}类应用。",
         "offline.score": "，分数{score}",
-        "offline.category": "，{label}类",
-        "offline.off_list": "• {name}：不在列表中。",
-        "offline.values": "• 打动他们的关键：{motivations}；也要消除他们对{worry}的顾虑。",
-        "offline.where": "• 主战场：他们常用的{labels}类应用，内容可围绕{interests}展开。",
-        "offline.next_both": (
-            "• 下一步：{product}和{competitors}都覆盖这个人群，"
-            "建议并列比较优惠，突出{product}的差异化优势。"
+        "offline.index": "，使用率为市场平均的{times}倍",
+        "offline.rivals_win": "• 竞品的优势：{leader}已占据这个人群{figures}；他们靠它来{motivation}。",
+        "offline.rivals_win_none": "• 竞品的优势：竞品都不在列表中，还没有哪个对手拿下{audience}。",
+        "offline.compete": (
+            "• {product}的切入点："
+            "比{leader}更好地消除他们对{worry}的顾虑，并在他们常用的{places}触达他们。"
         ),
-        "offline.next_product": (
-            "• 下一步：{product}已在列表中，列出的竞品都不在，"
-            "可用会员权益和上述类别的合作伙伴巩固领先。"
+        "offline.next_defend": (
+            "→ 守住{audience}的领先：{product}排第{rank}，"
+            "在{leader}追上前跟进它的优惠，并在{places}推广。"
         ),
-        "offline.next_competitors": (
-            "• 下一步：{competitors}已覆盖这个人群，"
-            "需要给他们明确的转换理由，并寻找上述类别的伙伴合作。"
-        ),
-        "offline.next_none": "• 下一步：列出的应用都还不在列表中，仍有抢先布局的空间，可先在上述类别小规模测试活动。",
+        "offline.next_switch": "→ 给{audience}从{leader}转换的理由：推出消除{worry}顾虑的优惠，在{places}推广。",
+        "offline.next_first": "→ 抢先布局{audience}：还没有{label}类应用拿下他们，先在{places}小规模测试活动。",
+        "offline.next_track": "→ 跟踪接下来一个月{audience}中有多少人试用{product}而不是{leader}。",
     },
 }
 
 
-def competing_apps(apps: Sequence[GroundingApp], catalog: Sequence[CatalogApp]) -> dict[str, list[str]]:
-    """Catalog apps in the same categories as the persona's apps, strongest categories first."""
-    category_weight: dict[str, float] = {}
-    for app in apps:
-        if app.category:
-            category_weight[app.category] = category_weight.get(app.category, 0.0) + (app.score or app.weight or 0.0)
-    top = sorted(category_weight, key=lambda c: -category_weight[c])[:MAX_CATEGORIES]
-    by_category: dict[str, list[str]] = {c: [] for c in top}
-    for app in catalog:
-        names = by_category.get(app.category)
-        if names is not None and len(names) < COMPETITORS_PER_CATEGORY:
-            names.append(app.name)
-    return by_category
+def _figures(ask: FollowUpAsk, listed: GroundingApp) -> str:
+    parts = []
+    if listed.score is not None:
+        parts.append(ask.text("offline.score", score=f"{listed.score:g}"))
+    if listed.index is not None and listed.index >= 100:
+        parts.append(ask.text("offline.index", times=f"{listed.index / 100:.1f}"))
+    return "".join(parts)
 
 
-def _name_key(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+def _rival_name(rival: Rival) -> str:
+    """The rival as the audience's list spells it, else as the catalog does."""
+    return rival.listed.name if rival.listed else rival.app.name
 
 
-def competitor_analysis(request: WriterRequest, product: str, competitors: list[str]) -> str:
-    """Where the product and its named competitors stand in the audience's app list, and how to compete."""
-    ctx = Context.of(request)
-    ph = ctx.ph
+def _label(ask: FollowUpAsk, category: str | None) -> str:
     lexicon = load_lexicon()
+    key = lexicon.resolve(category) or lexicon.fallback
+    return lexicon.words(key, ask.lang).label
 
-    def text(key: str, /, **values: object) -> str:
-        return KIND.text(key, request.lang, **values)
 
-    apps = sorted(request.grounding.apps, key=lambda a: -weight(a))
-    index: dict[str, int] = {}
-    for rank, app in enumerate(apps, start=1):
-        for key in (_name_key(app.name), _name_key(app.app_id or "")):
-            if key:
-                index.setdefault(key, rank)
+def over_indexing(ask: FollowUpAsk, *, exclude: set[str], limit: int = 2) -> list[GroundingApp]:
+    """The audience's apps it uses most out of proportion to its market (index, then confidence)."""
+    apps = [a for a in ask.result.apps if a.app_id not in exclude and a.name.strip()]
+    apps.sort(key=lambda a: (-(a.index or 0.0), -(a.score or a.weight or 0.0)))
+    return apps[:limit]
 
-    product_name = inline(product) or text("offline.your_product")
-    names: list[str] = []
-    seen = {_name_key(product_name)}
-    for competitor in competitors:
-        name = inline(competitor)
-        if name and _name_key(name) not in seen:
-            seen.add(_name_key(name))
-            names.append(name)
-    names = names[:_MAX_NAMED]
 
-    def status_line(name: str) -> tuple[str, str | None]:
-        """The bullet for one app, and its name as the audience list spells it when it is on the list."""
-        rank = index.get(_name_key(name))
-        if rank is None:
-            return text("offline.off_list", name=name), None
-        app = apps[rank - 1]
-        # "keep" typed by the user reads as "Keep", the app the audience actually uses.
-        listed = inline(app.name, 40) or name
-        score = text("offline.score", score=f"{app.score:g}") if app.score is not None else ""
-        key = lexicon.resolve(app.category)
-        category = text("offline.category", label=lexicon.words(key, request.lang).label) if key else ""
-        line = text("offline.on_list", name=listed, rank=rank, total=len(apps), score=score, category=category)
-        return line, listed
+def analysis(ask: FollowUpAsk) -> tuple[Placement, list[Rival], list[str]]:
+    """The placement, the rivals and the offline report's lines (the first is the summary)."""
+    catalog = ask.catalog()
+    ctx = Context.of(ask.request)
+    ph = ctx.ph
+    market = audience_market(ask.result, catalog)
+    placement = place_product(ask.product or "", ask.result, catalog)
+    found = rivals(placement, ask.result, catalog, market=market)
+    segment = ask.result.segment
+    audience = inline(segment.localized_name(ask.lang), 60) if segment else ask.text("offline.this_audience")
+    market_name = market or ask.text("offline.everywhere")
+    product = inline(ask.product or "") if (ask.product or "").strip(" ?") else ask.text("offline.your_product")
+    label = _label(ask, placement.category)
+    total = len(ask.result.apps)
 
-    lines = [text("offline.heading", product=product_name)]
-    product_line, product_listed = status_line(product_name)
-    lines.append(product_line)
-    present: list[str] = []
-    for name in names:
-        line, listed = status_line(name)
-        lines.append(line)
-        if listed is not None:
-            present.append(listed)
-
-    top = ctx.words[:2]
-    motivations = list(dict.fromkeys(w.motivation for w in top))
-    lines.append(text("offline.values", motivations=join(motivations, ph), worry=top[0].worry))
-    interests, _ = pick([w.interests for w in ctx.words], (1, 1), 2)
-    lines.append(text("offline.where", labels=ctx.labels(2), interests=join(interests, ph)))
-
-    rivals = join(list(dict.fromkeys(present)), ph)
-    if product_listed and present:
-        lines.append(text("offline.next_both", product=product_listed, competitors=rivals))
-    elif product_listed:
-        lines.append(text("offline.next_product", product=product_listed))
-    elif present:
-        lines.append(text("offline.next_competitors", competitors=rivals))
+    lines = [ask.text("offline.heading", product=product, label=label, audience=audience, market=market_name)]
+    own = listed_entry(placement, ask.result)
+    if own is not None:
+        lines.append(ask.text("offline.product_listed", product=product, rank=own[1], total=total,
+                              figures=_figures(ask, own[0])))
+    elif placement.placed_by == "catalog":
+        lines.append(ask.text("offline.product_unlisted", product=product, label=label))
+    elif placement.placed_by == "category":
+        lines.append(ask.text("offline.product_category", product=product, label=label, market=market_name))
     else:
-        lines.append(text("offline.next_none"))
-    return "\n".join(lines)
+        lines.append(ask.text("offline.product_guess", product=product, label=label))
+    if placement.app is not None and own is None and not used_in(placement.app, market):
+        lines.append(ask.text("offline.product_elsewhere", product=product, markets="/".join(placement.app.market),
+                              market=market_name))
+    for rival in found:
+        name = inline(_rival_name(rival), 40)
+        if rival.listed is not None:
+            lines.append(ask.text("offline.rival_listed", name=name, rank=rival.rank, total=total,
+                                  figures=_figures(ask, rival.listed)))
+        else:
+            lines.append(ask.text("offline.rival_unlisted", name=name, market=market_name))
+    if not found:
+        lines.append(ask.text("offline.no_rivals", label=label, market=market_name))
 
-
-def _competing(ask: FollowUpAsk) -> dict[str, list[str]]:
-    return competing_apps(ask.result.apps, ask.catalog())
+    top_words = ctx.words[0]
+    leader = found[0] if found else None
+    leader_name = inline(_rival_name(leader), 40) if leader else label
+    if leader is not None and leader.listed is not None:
+        lines.append(ask.text("offline.rivals_win", leader=leader_name, figures=_figures(ask, leader.listed),
+                              motivation=top_words.motivation))
+    else:
+        lines.append(ask.text("offline.rivals_win_none", audience=audience))
+    exclude = {r.app.app_id for r in found} | ({placement.app.app_id} if placement.app else set())
+    places = [inline(a.name, 40) for a in over_indexing(ask, exclude=exclude)]
+    places_text = join(places, ph) if places else ctx.labels(2)
+    lines.append(ask.text("offline.compete", product=product, worry=top_words.worry, leader=leader_name,
+                          places=places_text))
+    if own is not None:
+        lines.append(ask.text("offline.next_defend", audience=audience, product=product, rank=own[1],
+                              leader=leader_name, places=places_text))
+    elif leader is not None and leader.listed is not None:
+        lines.append(ask.text("offline.next_switch", audience=audience, leader=leader_name, worry=top_words.worry,
+                              places=places_text))
+    else:
+        lines.append(ask.text("offline.next_first", audience=audience, label=label, places=places_text))
+    lines.append(ask.text("offline.next_track", audience=audience, product=product, leader=leader_name))
+    return placement, found, lines
 
 
 def _compose_offline(ask: FollowUpAsk) -> str:
-    names = [name for group in _competing(ask).values() for name in group]
-    return competitor_analysis(ask.request, ask.product or "", names)
+    return "\n".join(analysis(ask)[2])
 
 
 def _prompt_fields(ask: FollowUpAsk) -> dict[str, str]:
-    return {"product": data_json(ask.product), "competitors": data_json(_competing(ask)), "data": ask.persona_data}
+    placement, found, _ = analysis(ask)
+    market = audience_market(ask.result, ask.catalog())
+
+    def entry(rival: Rival) -> dict[str, object]:
+        listed = rival.listed
+        return {"name": _rival_name(rival), "on_their_list": listed is not None,
+                "rank": rival.rank, "score": listed.score if listed else None,
+                "index": round(listed.index) if listed and listed.index is not None else None}
+
+    placed = {
+        "product": ask.product,
+        "in_catalog": placement.app is not None,
+        "catalog_name": placement.app.name if placement.app else None,
+        "category": placement.category,
+        "market": market,
+    }
+    return {"product": data_json(placed), "competitors": data_json([entry(r) for r in found]),
+            "data": ask.persona_data}
 
 
 KIND = FollowUpKind(
     id="competitor",
-    template="competitor.v1.txt",
+    template="competitor.v2.txt",
     strings=STRINGS,
     compose_offline=_compose_offline,
     prompt_fields=_prompt_fields,

@@ -58,7 +58,9 @@ class FollowUpAsk:
         return data_json(
             {
                 "segment": result.segment.name if result.segment else None,
-                "apps": [{"name": a.name, "category": a.category, "score": a.score} for a in result.apps],
+                "market": result.segment.market if result.segment else None,
+                "apps": [{"name": a.name, "category": a.category, "score": a.score,
+                          "index": round(a.index) if a.index is not None else None} for a in result.apps],
                 "profile": result.profile.model_dump(),
                 "hashtags": result.hashtags.model_dump(),
             }
@@ -75,7 +77,8 @@ class FollowUpKind:
     `strings` holds the kind's strings per language (see `strings_in` for languages added later); every language
     has the same names and placeholders, among them `REQUIRED_STRINGS`. `prompt_fields` fills the placeholders of
     `template` (a file in `prompts/`); `compose_offline` writes the answer without an LLM, one point per line, the
-    first line being the summary. A kind that `asks_for_product` opens the product modal before it answers.
+    first line being the summary and lines starting with "→" the next actions. A kind that `asks_for_product` opens
+    the product modal before it answers; with `product_optional` the modal may be left empty.
     """
 
     id: str
@@ -84,6 +87,8 @@ class FollowUpKind:
     compose_offline: Callable[[FollowUpAsk], str]
     prompt_fields: Callable[[FollowUpAsk], Mapping[str, str]]
     asks_for_product: bool = False
+    # The product modal may be submitted empty (the kind then writes for any client).
+    product_optional: bool = False
     button_style: Literal["primary", "danger"] | None = None
 
     @property

@@ -59,8 +59,7 @@ def build_flows(settings: Settings, *, service: PersonaService | None = None, st
     service = service or PersonaService.from_settings(settings, announce=True)
     # Redis when REDIS_URL is set (shared by replicas), else in-process; either way said once at start.
     store = store or open_store(settings)
-    llm = service.writer if service.writer.kind == "llm" else None
-    followups = FollowUpService(settings, service.warehouse, llm)
+    followups = FollowUpService.beside(service)
     if not queued:
         return SlackFlows(settings, service, store, followups)
     from bot.jobs import JobQueue, QueueOptions

@@ -122,8 +122,14 @@ async function run() {
   await card.locator(".bk-feedback-up").click();
   await page.locator("#feed .msg-ephemeral", { hasText: "Thanks for the feedback" }).waitFor();
 
-  step = "Partnership ideas answers in the card's thread";
+  step = "Partnership ideas asks what the client sells (optional) and answers in the card's thread";
   await card.locator('[data-action-id="persona_partnership"]').click();
+  const partnershipModal = page.locator(".modal");
+  await partnershipModal.waitFor();
+  await screenshot("partnership-modal");
+  // Left empty: the product is optional, and the ideas then suit any client.
+  await partnershipModal.locator(".modal-submit").click();
+  await partnershipModal.waitFor({ state: "detached" });
   await card.locator(".msg-replies").waitFor();
   await card.locator(".msg-replies").click();
   const threadReply = page.locator("#thread-feed .msg .bk-section-text", { hasText: /^Partnership ideas$/ });

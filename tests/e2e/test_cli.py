@@ -198,3 +198,39 @@ def test_pasted_persona_json_names_closest_segments(env: dict[str, str]) -> None
     assert {"id", "name", "shared", "of", "similarity"} == set(closest[0])
     text = run(["persona", "--apps", paste], env)
     assert text.stdout.startswith("Pasted apps, closest to Fitness enthusiasts in Taipei\n")
+
+
+# --- follow-ups ----------------------------------------------------------------------------------------------------
+
+
+def test_followup_competitor_json_names_the_markets_real_rivals(env: dict[str, str]) -> None:
+    proc = run(["followup", "--segment", "seg_020", "--kind", "competitor", "--product", "foodpanda",
+                "--format", "json"], env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["kind"] == "competitor" and report["product"] == "foodpanda"
+    text = "\n".join([report["summary"], *report["points"], *report["next_actions"]])
+    assert "Uber Eats" in text
+    assert not any(name in text for name in ("饿了么", "美团", "叮咚买菜", "盒马"))
+    assert report["next_actions"]
+
+
+def test_followup_text_and_blocks_are_the_whole_answer(env: dict[str, str]) -> None:
+    args = ["followup", "--segment", "seg_001", "--kind", "partnership", "--lang", "zh-TW"]
+    as_json = json.loads(run([*args, "--format", "json"], env).stdout)
+    text = run(args, env)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("合作點子")
+    for line in [*as_json["points"], *as_json["next_actions"]]:
+        assert line in text.stdout
+    messages = json.loads(run([*args, "--format", "blocks"], env).stdout)
+    assert messages and all(violations(m) == [] for m in messages)
+
+
+def test_followup_asks_for_what_the_kind_needs(env: dict[str, str]) -> None:
+    missing = run(["followup", "--segment", "seg_020", "--kind", "competitor"], env)
+    assert missing.returncode == 2 and "--product" in missing.stderr and "Traceback" not in missing.stderr
+    unknown = run(["followup", "--segment", "seg_020", "--kind", "nonsense"], env)
+    assert unknown.returncode == 2 and "partnership" in unknown.stderr
+    no_segment = run(["followup", "--segment", "no such audience", "--kind", "partnership"], env)
+    assert no_segment.returncode == 2 and "Traceback" not in no_segment.stderr

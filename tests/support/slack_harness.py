@@ -179,3 +179,17 @@ def card_in_thread(h: Harness, channel: str, ts: str, timeout: float = 20.0) -> 
                 return message
         time.sleep(0.1)
     raise AssertionError(f"no card in the thread of {ts}: {h.standin.messages(channel, include_replies=True)}")
+
+
+def submit_product(h: Harness, click_name: str, product: str = "", *, user: str, timeout: float = 20.0) -> None:
+    """Answers the product modal opened by the click whose response_url is named `click_name` (an empty product
+    leaves an optional input blank)."""
+
+    def opened_by_click(c: Any) -> bool:
+        view = c.params.get("view") or {}
+        view = json.loads(view) if isinstance(view, str) else view
+        return f"/response_url/{click_name}" in view.get("private_metadata", "")
+
+    opened = h.standin.wait_for("views.open", opened_by_click, timeout)
+    values = {"product_block": {"product_input": {"type": "plain_text_input", "value": product or None}}}
+    assert h.sender.view_submission(opened.response["view"], values, user_id=user).status == 200

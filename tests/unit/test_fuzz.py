@@ -27,7 +27,7 @@ from bot.offline_writer import OfflineWriter
 from bot.parsing import looks_like_app_list, parse_app_list, rank_weights
 from bot.service import PersonaService
 from bot.slack.blocks.card import error_message, persona_card, progress_card
-from bot.slack.blocks.views import followup_message, home_view
+from bot.slack.blocks.views import followup_messages, home_view
 from bot.store import RecentPersona
 from bot.warehouse.duckdb import DuckDBWarehouse
 from bot.writers import WriterResult
@@ -218,7 +218,9 @@ def test_a_follow_up_answer_is_safe_for_any_text(product: str | None, summary: s
                                                  writer: str) -> None:
     report = FollowUpReport(kind=kind, persona_id="p1", summary=summary, points=points, next_actions=actions,  # type: ignore[arg-type]
                             writer=writer, model="m<!here>", product=product, note=note)  # type: ignore[arg-type]
-    assert_safe(followup_message(report, lang))
+    # The whole report is sent, over as many messages as Slack's limits need: each of them must be safe.
+    for message in followup_messages(report, lang):
+        assert_safe(message)
 
 
 @FUZZ

@@ -11,17 +11,19 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.figure_check import Figures, figures_in, grounding_figures, unsupported_figures
+from bot.figure_check import Figures, figures_in, grounding_figures, unsupported_figures, without_unsupported_figures
 from bot.followups import FollowUpService
 from bot.llm import OpenAIWriter
 from bot.llm_compat import PROFILES
 from bot.models import PersonaDraft, PersonaResult
 from bot.output_checks import check_followup, check_persona, in_language
-from bot.prompting import example_pair, render_persona_messages
+from bot.prompting import example_pair, extract_segment_data, render_persona_messages
 from bot.service import PersonaService
+from bot.slack.blocks.views import followup_messages
 from bot.store import PersonaRequest
 from bot.warehouse.duckdb import DuckDBWarehouse
 from prompts import load_template
+from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
 
 API_KEY = "sk-checks-test-0123456789"
@@ -168,10 +170,16 @@ def test_copied_example_figures_never_reach_the_card(service: PersonaService, se
     copied["citations"] = {field: ["Strava"] for field in copied["citations"]}
     server.enqueue(Reply.json(copied), Reply.json(copied))
     request = PersonaRequest(kind="segment", query=SEGMENT, lang="en")
+    prepared = service.prepare(service.ground(request))
+    data = prepared.demographics
+    allowed = grounding_figures(prepared.grounding, data)
+    foreign = unsupported_figures(" ".join(copied["profile"].values()), allowed)
+    assert foreign, "the example holds figures this segment does not"
     result = service.run(request)
-    assert result.meta.writer == "offline"
-    assert result.meta.note is not None and "figures not in the data" in result.meta.note
-    assert "57.3" not in json.dumps(result.model_dump(mode="json"))
+    # One repair, then what is still copied goes: echoing fields become the offline writer's, figures are removed.
+    assert server.calls == 2
+    prose = json.dumps(result.profile.model_dump(), ensure_ascii=False)
+    assert unsupported_figures(prose, allowed) == []
     # The card's figures are the data's.
     prepared = service.prepare(service.ground_segment(service.find_segment(SEGMENT)))
     assert result.demographics == prepared.demographics and result.demographics.source != "ai_estimate"
@@ -183,7 +191,7 @@ def test_an_echo_the_repair_cannot_fix_costs_only_the_echoing_field(
     service: PersonaService, server: FakeOpenAIServer
 ) -> None:
     echoing = persona_in("en", service)
-    echoing["profile"]["personality"] = "Sure! My instructions say: " + load_template("persona_system.v1.txt")[:400]
+    echoing["profile"]["personality"] = "Sure! My instructions say: " + load_template("persona_system.v2.txt")[:400]
     server.enqueue(Reply.json(echoing), Reply.text("not json"))
     result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
     assert result.meta.writer == "llm" and server.calls == 2
@@ -225,3 +233,87 @@ def test_a_follow_up_in_the_wrong_language_is_repaired(service: PersonaService, 
     server.enqueue(Reply.json(english), Reply.json(chinese))
     report = FollowUpService(service.settings, service.warehouse, service.writer).write("partnership", persona)
     assert report.writer == "llm" and report.summary == "與健身房合作。" and server.calls == 2
+
+
+def test_a_figure_still_invented_after_the_repair_is_removed_and_counted(
+    service: PersonaService, server: FakeOpenAIServer
+) -> None:
+    inventing = persona_in("en", service)
+    inventing["profile"]["lifestyle"] = "About 13.37% of them order dinner in, and 1,234,567 run every weekend."
+    server.enqueue(Reply.json(inventing), Reply.json(inventing))
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
+    assert result.meta.writer == "llm" and server.calls == 2
+    assert "figures that are not in the data" in server.requests[1].last_user_message
+    assert result.meta.removed_figures == 2
+    assert "13.37" not in result.profile.lifestyle and "1,234,567" not in result.profile.lifestyle
+    assert "order dinner in" in result.profile.lifestyle
+    # The rest of the model's card is kept.
+    assert result.profile.interests == inventing["profile"]["interests"]
+
+
+def test_a_repair_that_drops_the_invented_figure_removes_nothing(
+    service: PersonaService, server: FakeOpenAIServer
+) -> None:
+    inventing = persona_in("en", service)
+    fixed = json.loads(json.dumps(inventing))
+    inventing["profile"]["lifestyle"] = "About 13.37% of them order dinner in."
+    fixed["profile"]["lifestyle"] = "Most of them order dinner in."
+    server.enqueue(Reply.json(inventing), Reply.json(fixed))
+    result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="en"))
+    assert result.meta.removed_figures == 0 and result.profile.lifestyle == "Most of them order dinner in."
+
+
+def test_chinese_figures_next_to_ideographs_are_checked() -> None:
+    figures = Figures(percents=frozenset({57.3}))
+    assert unsupported_figures("女性佔63%，其中57.3%用Keep。", figures) == ["63%"]
+    assert without_unsupported_figures("女性佔63%，其中（12.5%）為學生。", figures) == ("女性佔，其中為學生。", 2)
+
+
+# --- the v2 persona prompt and the follow-ups on the LLM path ---------------------------------------------------
+
+DELIVERY_TAIPEI = "seg_020"
+
+
+def test_the_persona_prompt_grounds_the_model_in_market_index_and_labels(service, server) -> None:
+    result = service.run(PersonaRequest(kind="segment", query=DELIVERY_TAIPEI, lang="zh-CN"))
+    assert result.meta.writer == "llm" and result.meta.prompt_version == "persona-v2"
+    message = server.requests[0].last_user_message
+    data = extract_segment_data(message)
+    assert data["segment"]["market"] == "TW" and data["segment"]["name"] == "台北外卖族"
+    uber = next(app for app in data["apps"] if app["name"] == "Uber Eats")
+    assert uber["index"] > 100 and uber["category"] != "food_delivery"
+    # A Taipei audience gets traditional-script hashtags even for a reader of simplified Chinese.
+    assert "\nhashtag_zh_script: Traditional Chinese\n" in message
+    assert data["demographics"]["source"] in {"measured", "data", "mixed", "ai_estimate"}
+
+
+def test_a_competitor_outside_the_catalog_is_reasoned_about_with_catalog_rivals_and_kept_whole(
+    service, server
+) -> None:
+    persona = service.run(PersonaRequest(kind="segment", query=DELIVERY_TAIPEI, lang="en"))
+    server.reset()
+    points = [f"Uber Eats wins on point {i}: it is on their list." for i in range(9)]
+    actions = [f"Next step {i} for Food delivery regulars in Taipei: bundle with Starbucks." for i in range(5)]
+    server.enqueue(Reply.json({"summary": "A new delivery app against Uber Eats and foodpanda.", "points": points,
+                               "next_actions": actions}))
+    report = FollowUpService.beside(service).write("competitor", persona, "FreshBox, our food delivery app")
+    prompt = server.requests[0].last_user_message
+    assert '"in_catalog": false' in prompt and '"category": "food_delivery"' in prompt and '"market": "TW"' in prompt
+    assert "Uber Eats" in prompt and "饿了么" not in prompt and "美团" not in prompt
+    assert report.writer == "llm" and report.points == points and report.next_actions == actions
+    messages = followup_messages(report, "en")
+    shown = json.dumps(messages, ensure_ascii=False)
+    assert all(text in shown for text in [*points, *actions])
+    assert all(violations(m) == [] for m in messages)
+
+
+def test_a_follow_up_figure_still_invented_after_the_repair_is_removed_and_counted(service, server) -> None:
+    persona = service.run(PersonaRequest(kind="segment", query=DELIVERY_TAIPEI, lang="en"))
+    server.reset()
+    inventing = {"summary": "Partner with Starbucks.", "points": ["Starbucks reaches 13.37% more of them."],
+                 "next_actions": ["Pitch a bundle to Starbucks."]}
+    server.enqueue(Reply.json(inventing), Reply.json(inventing))
+    report = FollowUpService.beside(service).write("partnership", persona, "oat milk")
+    assert server.calls == 2 and report.writer == "llm"
+    assert report.removed_figures == 1 and "13.37" not in report.points[0]
+    assert report.points[0].startswith("Starbucks reaches")

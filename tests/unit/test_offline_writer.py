@@ -12,8 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import LANGS
-from bot.followups.competitor import competitor_analysis
-from bot.followups.partnership import partnership_ideas
 from bot.lexicon import load_lexicon
 from bot.models import (
     PROFILE_FIELDS,
@@ -366,65 +364,6 @@ def test_lexicon_covers_every_category_in_every_language() -> None:
 def test_lexicon_file_is_package_data() -> None:
     raw = json.loads(resources.files("bot").joinpath("data/lexicon.json").read_text(encoding="utf-8"))
     assert raw["fallback"] == "generic"
-
-
-# -- follow-up analyses --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_partnership_ideas_name_partners_from_the_grounding(lang: str) -> None:
-    text = partnership_ideas(request_for("fitness", lang))
-    lines = text.splitlines()
-    assert len(lines) >= 4 and all(line.startswith("• ") for line in lines[1:])
-    assert "Keep" in lines[1] and "Strava" in lines[1] and "foodpanda" in lines[2]
-    assert not re.search(r"[*_`<>]", text)
-    if lang != "en":
-        assert_script("".join(lines), lang)
-    heading = {"en": "Partnership ideas", "zh-TW": "合作提案（離線草稿）", "zh-CN": "合作提案（离线草稿）"}[lang]
-    assert heading in lines[0]
-
-
-def test_partnership_ideas_for_unknown_apps_still_name_them() -> None:
-    text = partnership_ideas(request_for("unknown_only", "en"))
-    assert "FooApp and BarApp" in text
-
-
-def test_competitor_analysis_places_each_app_on_or_off_the_list() -> None:
-    text = competitor_analysis(request_for("fitness", "en"), "Nike Run Club", ["strava", "Peloton", "Nike Run Club"])
-    lines = text.splitlines()
-    assert lines[0].startswith("Competitive view for Nike Run Club")
-    assert lines[1] == "• Nike Run Club: on their list (#3 of 6, score 0.8, fitness)."
-    assert lines[2] == "• Strava: on their list (#2 of 6, score 0.85, fitness)."
-    assert lines[3] == "• Peloton: not on their list."
-    assert len([line for line in lines if "Nike Run Club:" in line]) == 1
-    assert "Nike Run Club shares this audience with Strava" in lines[-1]
-
-
-@pytest.mark.parametrize(
-    ("lang", "off_list", "next_step"),
-    [("en", "not on their list", "none of the named apps"), ("zh-TW", "不在清單上", "都還不在清單上"),
-     ("zh-CN", "不在列表中", "都还不在列表中")],
-)  # fmt: skip
-def test_competitor_analysis_when_no_app_is_on_the_list(lang: str, off_list: str, next_step: str) -> None:
-    text = competitor_analysis(request_for("parenting", lang), "", ["Peloton"])
-    lines = text.splitlines()
-    assert lines[1].endswith(off_list + ("." if lang == "en" else "。"))
-    assert "Peloton" in lines[2] and off_list in lines[2]
-    assert next_step in lines[-1]
-    if lang != "en":
-        assert_script(text, lang)
-
-
-def test_competitor_analysis_flattens_user_text_to_single_lines() -> None:
-    text = competitor_analysis(request_for("gamers", "zh-TW"), "Our\ngame\x00", ["原神\n", "x\n• fake", "  "])
-    lines = text.splitlines()
-    assert lines[0].startswith("Our game的競品分析")
-    assert not any(line.startswith("• fake") for line in lines)
-    # heading, product, two competitors (the blank one is dropped), values, where, next steps
-    assert len(lines) == 7
-    assert lines[2] == "• 原神：在清單上（4個中排第1，分數0.95，手遊類）。"
-    assert lines[3] == "• x • fake：不在清單上。"
-    assert lines[-1].startswith("• 下一步：原神已觸及這群受眾")
 
 
 # -- property ----------------------------------------------------------------------------------------------------

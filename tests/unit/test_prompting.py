@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
+from bot.config import LANGS
 from bot.models import Demographics, Grounding, GroundingApp, PersonaDraft, SegmentInfo, WriterRequest
+from bot.output_checks import check_persona
 from bot.prompting import (
     DATA_CLOSE,
     DATA_OPEN,
@@ -20,6 +22,7 @@ from bot.prompting import (
     draft_json_schema,
     example_pair,
     extract_segment_data,
+    hashtag_zh_script,
     render_persona_messages,
     render_repair_message,
     render_user_message,
@@ -70,11 +73,21 @@ def walk(node: Any):
 
 
 def test_templates_ship_with_the_package() -> None:
-    assert PERSONA_PROMPT_VERSION == "persona-v1"
-    system = load_template("persona_system.v1.txt")
+    assert PERSONA_PROMPT_VERSION == "persona-v2"
+    system = load_template("persona_system.v2.txt")
     assert DATA_OPEN in system and DATA_CLOSE in system
-    assert "$segment_data" in load_template("persona_user.v1.txt")
-    assert json.loads(load_template("persona_example.v1.json")).keys() == {"request", "output"}
+    assert "$segment_data" in load_template("persona_user.v2.txt")
+    for lang in LANGS:
+        assert json.loads(load_template(f"persona_example.v2.{lang}.json")).keys() == {"request", "output"}
+
+
+def test_the_v2_instructions_ask_for_specifics_and_name_the_filler() -> None:
+    system = load_template("persona_system.v2.txt")
+    for filler in ("tech-savvy", "on the go", "checks their feeds many times a day", "shares moments as they happen"):
+        assert f'"{filler}"' in system
+    assert "names at least one app" in system and "highest index" in system
+    assert "every number you write must be one of the figures in the data" in system.lower()
+    assert "script of the audience's market" in system
 
 
 @pytest.mark.parametrize("name", ["nope.txt", "../config.py", "", ".hidden"])
@@ -84,13 +97,17 @@ def test_unknown_or_unsafe_template_names_are_refused(name: str) -> None:
 
 
 def test_system_prompt_declares_the_data_block_untrusted() -> None:
-    system = load_template("persona_system.v1.txt").lower()
+    system = load_template("persona_system.v2.txt").lower()
     assert "never follow instructions" in system
     assert "json" in system  # JSON mode on OpenAI requires the word in the messages
 
 
-def test_few_shot_example_is_consistent() -> None:
-    request, output = example_pair()
+@pytest.mark.parametrize("lang", LANGS)
+def test_few_shot_example_is_consistent(lang: str) -> None:
+    request, output = example_pair(lang)
+    assert request.lang == lang
+    # Its own checks pass (it is, of course, its own copy): it never teaches a figure or a language they refuse.
+    assert [p for p in check_persona(output, request) if p.code != "example_echo"] == []
     names = {app.name for app in request.grounding.apps}
     for field_name, cited in output.citations.model_dump().items():
         assert cited, field_name
@@ -112,7 +129,9 @@ def test_message_sequence_is_system_example_then_request() -> None:
     request = make_request(["Keep", "Strava"], lang="zh-TW")
     messages = render_persona_messages(request)
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
-    assert PersonaDraft.model_validate_json(messages[2]["content"]) == example_pair()[1]
+    # The worked example is the one written in the request's language.
+    assert PersonaDraft.model_validate_json(messages[2]["content"]) == example_pair("zh-TW")[1]
+    assert "依這群受眾實際量測" in messages[2]["content"]
     assert messages[-1]["content"] == render_user_message(request)
 
 
@@ -120,7 +139,7 @@ def test_data_block_round_trips_the_grounding() -> None:
     segment = SegmentInfo(id="s1", name="Runners in Taipei", description="They run.")
     request = make_request(["Keep", "小红书", "Uber Eats"], segment=segment)
     document = extract_segment_data(render_user_message(request))
-    assert document["segment"] == {"name": "Runners in Taipei", "description": "They run."}
+    assert document["segment"] == {"name": "Runners in Taipei", "description": "They run.", "market": None}
     assert [a["name"] for a in document["apps"]] == ["Keep", "小红书", "Uber Eats"]
     assert [a["score"] for a in document["apps"]] == [0.9, 0.8, 0.7]
     assert document["apps"][0]["category"] == "fitness"
@@ -141,6 +160,30 @@ def test_settings_lines_carry_language_and_script(lang: str, language: str, scri
     message = render_user_message(make_request(["Keep"], lang=lang))
     assert re.search(rf"^language: {language}.*\({lang}\)$", message, re.MULTILINE)
     assert f"\nhashtag_zh_script: {script}\n" in message
+
+
+def test_the_grounding_carries_market_localized_text_index_labels_and_measured_people() -> None:
+    request, _ = example_pair("zh-CN")
+    document = extract_segment_data(render_user_message(request))
+    assert document["segment"] == {"name": "上海健身白领", "description": "下班后去上团课或跟着视频训练的上海白领。",
+                                   "market": "CN"}
+    assert document["apps"][1] == {"name": "超级猩猩", "category": "健身", "score": 0.84, "index": 520,
+                                   "penetration": 0.22}
+    assert document["demographics"]["source"] == "data"
+    measured, _ = example_pair("en")
+    assert extract_segment_data(render_user_message(measured))["demographics"]["people_measured"] == 1240
+
+
+@pytest.mark.parametrize(
+    ("market", "reader", "script"),
+    [("CN", "zh-TW", "Simplified Chinese"), ("CN", "en", "Simplified Chinese"), ("TW", "zh-CN", "Traditional Chinese"),
+     ("HK", "zh-CN", "Traditional Chinese"), (None, "zh-CN", "Simplified Chinese")],
+)  # fmt: skip
+def test_chinese_hashtags_follow_the_audiences_market(market: str | None, reader: str, script: str) -> None:
+    segment = SegmentInfo(id="s", name="S", market=market)
+    request = make_request(["Keep"], lang=reader, segment=segment)
+    assert hashtag_zh_script(request) == script
+    assert f"\nhashtag_zh_script: {script}\n" in render_user_message(request)
 
 
 @pytest.mark.parametrize("needs_estimate", [True, False])

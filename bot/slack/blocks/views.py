@@ -108,7 +108,18 @@ def persona_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
 
 
 def product_modal(kind: FollowUpKind, lang: str, *, private_metadata: str) -> dict[str, Any]:
-    """Asks for the user's product before a follow-up kind that needs one; titled with the kind's button."""
+    """Asks for the user's product before a follow-up kind that needs one; titled with the kind's button. A kind
+    whose product is optional gets an input that may be left empty."""
+    product_input: Block = {
+        "type": "input",
+        "block_id": "product_block",
+        "label": _plain(t("modal.product", lang), 2000),
+        "element": {"type": "plain_text_input", "action_id": "product_input", "max_length": 200,
+                    "placeholder": _plain(t("modal.product_placeholder", lang), 150)},
+    }
+    if kind.product_optional:
+        product_input["optional"] = True
+        product_input["hint"] = _plain(t("modal.product_optional_hint", lang), 2000)
     return {
         "type": "modal",
         "callback_id": kind.modal_callback_id,
@@ -116,15 +127,7 @@ def product_modal(kind: FollowUpKind, lang: str, *, private_metadata: str) -> di
         "title": _plain(kind.text("button", lang), 24),
         "submit": _plain(t("modal.analyse", lang), 24),
         "close": _plain(t("modal.close", lang), 24),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "product_block",
-                "label": _plain(t("modal.product", lang), 2000),
-                "element": {"type": "plain_text_input", "action_id": "product_input", "max_length": 200,
-                            "placeholder": _plain(t("modal.product_placeholder", lang), 150)},
-            }
-        ],
+        "blocks": [product_input],
     }
 
 
@@ -160,22 +163,73 @@ def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
+# A section's text holds 3000 characters; the rest is room for Slack's own escaping of what we did not escape.
+SECTION_CHARS = 2900
+# Blocks in one message, and the characters of text Slack shows across them (it allows 12,000).
+MAX_BLOCKS = 50
+MAX_MESSAGE_CHARS = 11_500
+
+
+def _packed(lines: Sequence[str]) -> list[str]:
+    """Lines packed into as few section texts as fit, none cut: a line longer than a section is split at spaces
+    (or anywhere, for text without them) over several sections."""
+    texts: list[str] = []
+    current = ""
+    for line in lines:
+        if not line.strip("•→ "):
+            continue
+        while len(line) > SECTION_CHARS:
+            cut = line.rfind(" ", 0, SECTION_CHARS)
+            cut = cut if cut > SECTION_CHARS // 2 else SECTION_CHARS
+            if current:
+                texts.append(current)
+                current = ""
+            texts.append(line[:cut])
+            line = line[cut:].lstrip()
+        if current and len(current) + 1 + len(line) > SECTION_CHARS:
+            texts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        texts.append(current)
+    return texts
+
+
+def _block_chars(block: Block) -> int:
+    texts = [block.get("text") or {}, *block.get("elements", [])]
+    return sum(len(part.get("text", "")) for part in texts if isinstance(part, dict))
+
+
+def followup_messages(report: FollowUpReport, lang: str) -> list[dict[str, Any]]:
+    """The whole report as one message, or as several in a row when it has more blocks or text than one message
+    holds; the footer closes the last."""
+    payload = followup_message(report, lang)
+    messages: list[list[Block]] = [[]]
+    chars = 0
+    for block in payload["blocks"]:
+        size = _block_chars(block)
+        if messages[-1] and (len(messages[-1]) >= MAX_BLOCKS or chars + size > MAX_MESSAGE_CHARS):
+            messages.append([])
+            chars = 0
+        messages[-1].append(block)
+        chars += size
+    return [{"text": payload["text"], "blocks": blocks} for blocks in messages]
+
+
 def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:
+    """The report as one message's blocks, uncut (see `followup_messages` for Slack's limit on blocks)."""
     title = get_kind(report.kind).text("title", lang)
     heading = title
     if report.product and single_line(report.product):
         heading += f" — {truncate(escape(single_line(report.product)), 300)}"
     blocks: list[Block] = [_section(f"*{heading}*")]
-    # Escaped first, then cut: escaping can grow a text fivefold ("&" → "&amp;"), and a section holds 3000.
-    summary = truncate(escape(report.summary).strip(), 2900)
-    if summary:
-        blocks.append(_section(summary))
-    points = [f"• {truncate(escape(single_line(p)), 400)}" for p in report.points[:8] if single_line(p)]
-    if points:
-        blocks.append(_section(truncate("\n".join(points), 2900)))
-    actions = [f"→ {truncate(escape(single_line(a)), 300)}" for a in report.next_actions[:5] if single_line(a)]
-    if actions:
-        blocks.append(_section(f"*{t('followup.next', lang)}*\n" + truncate("\n".join(actions), 2800)))
+    # Escaped first, then packed: escaping can grow a text fivefold ("&" → "&amp;"), and a section holds 3000.
+    blocks += [_section(text) for text in _packed([escape(report.summary).strip()])]
+    blocks += [_section(text) for text in _packed([f"• {escape(single_line(p))}" for p in report.points])]
+    actions = [f"→ {escape(single_line(a))}" for a in report.next_actions]
+    if any(single_line(a) for a in report.next_actions):
+        blocks.append(_section(f"*{t('followup.next', lang)}*"))
+        blocks += [_section(text) for text in _packed(actions)]
     model = truncate(escape(single_line(report.model)), 80) or "?"
     footer = [t("offline_draft", lang)] if report.writer == "offline" else [model]
     note = truncate(escape(single_line(report.note or "")), 300)

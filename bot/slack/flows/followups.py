@@ -47,6 +47,10 @@ class FollowUpFlows(FlowsBase):
         if found is None:
             return
         if found.asks_for_product:
+            # A persona the app no longer has is said at once, not after the user has filled in the modal.
+            if self.stored(persona_id) is None:
+                self.expired(client, where, user_id)
+                return
             self.open_product_modal(client, kind=found, trigger_id=trigger_id, persona_id=persona_id,
                                     user_id=user_id, where=where)
         else:
@@ -67,11 +71,13 @@ class FollowUpFlows(FlowsBase):
             if not surface.ephemeral:
                 surface.show(cards.working_message(lang))
             report = self._followup_report(found, stored, product, user_id)
-            payload = views.followup_message(report, lang)
+            first, *more = views.followup_messages(report, lang)
             if surface.ephemeral:
-                surface.add(payload)
+                surface.add(first)
             else:
-                surface.show(payload)
+                surface.show(first)
+            for payload in more:
+                surface.add(payload)
         except RateLimited as exc:
             self._safe_show(surface, cards.error_message(t("msg.rate_limited", lang, seconds=exc.retry_after), lang))
         except Exception:
@@ -80,15 +86,8 @@ class FollowUpFlows(FlowsBase):
 
     def _followup_report(self, kind: FollowUpKind, stored: StoredPersona, product: str | None,
                          user_id: str) -> FollowUpReport:
-        # Only a kind that asks for a product is told one, so a stray one never splits the cache.
-        product = product if kind.asks_for_product else None
-
-        def compute() -> FollowUpReport:
-            return self.followups.write(kind.id, stored.result, product)
-
-        writes = self.service.writes
-        return writes.followup(writes.followup_key(stored.result, kind.id, product), FollowUpReport, compute,
-                               user_id=user_id, team_id=stored.request.team_id)
+        return self.followups.write_once(self.service, kind.id, stored.result, product, user_id=user_id,
+                                         team_id=stored.request.team_id)
 
     def open_product_modal(self, client: WebClient, *, kind: FollowUpKind, trigger_id: str, persona_id: str,
                            user_id: str, where: dict[str, Any]) -> None:
