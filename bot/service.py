@@ -331,6 +331,7 @@ class PersonaService:
             demographics=demographics,
             citations=citations,
             closest_segments=prepared.grounding.closest_segments,
+            categories=prepared.grounding.categories,
             meta=Meta(
                 model=model,
                 prompt_version=PERSONA_PROMPT_VERSION,

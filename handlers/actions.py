@@ -65,4 +65,5 @@ def register(app: App, flows: SlackFlows) -> None:
     @app.options("segment_picker")
     def segment_options(ack: Ack, body: dict[str, Any]) -> None:
         # Typeahead must answer within Slack's 3 s: a ranked search over the cached segment list.
-        ack(options=flows.segment_options(str(body.get("value", ""))))
+        user_id = str((body.get("user") or {}).get("id", ""))
+        ack(options=flows.segment_options(str(body.get("value", "")), user_id=user_id))

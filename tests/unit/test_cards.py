@@ -681,5 +681,5 @@ def test_a_weak_closest_segment_is_named_but_not_the_title() -> None:
 def test_merged_names_are_shown_on_the_grounding_line() -> None:
     apps = [GroundingApp(name="RED", app_id="xhs", score=0.9, category="social", merged_from=["小紅書", "<@U1>"])]
     card = persona_card(pasted(make_result(apps=apps)))
-    assert block_text(card, "persona_apps").splitlines()[1] == "● RED (social) · 0.90 · merged with 小紅書, &lt;@U1&gt;"
+    assert block_text(card, "persona_apps").splitlines()[1] == "● RED (Social) · 0.90 · merged with 小紅書, &lt;@U1&gt;"
     assert "persona_closest" not in json.dumps(card)

@@ -17,7 +17,8 @@ from typing import Any
 
 from bot.followups.registry import kinds as followup_kinds
 from bot.i18n import t
-from bot.models import PROFILE_FIELDS, ClosestSegment, Demographics, GroundingApp, PersonaResult
+from bot.localized import category_label, count, segment_description
+from bot.models import PROFILE_FIELDS, CategoryLabels, ClosestSegment, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import escape, length, plain, single_line, truncate
 from bot.slack.blocks import limits
 from bot.text_render import (
@@ -173,9 +174,9 @@ def _standouts_block(apps: Sequence[GroundingApp], lang: str) -> list[Block]:
     return [_section("\n".join([f"*{t('standouts.title', lang)}*", *lines]), "persona_standouts")]
 
 
-def _app_line(app: GroundingApp, lang: str) -> str:
+def _app_line(app: GroundingApp, lang: str, labels: dict[str, CategoryLabels] | None = None) -> str:
     line = f"{'●' if app.app_id else '○'} {truncate(escape(single_line(app.name)), _APP_NAME_LIMIT) or '?'}"
-    category = truncate(escape(single_line(app.category or "")), _CATEGORY_LIMIT)
+    category = truncate(escape(single_line(category_label(app.category, lang, labels))), _CATEGORY_LIMIT)
     if category:
         line += f" ({category})"
     if app.score is not None:
@@ -185,9 +186,9 @@ def _app_line(app: GroundingApp, lang: str) -> str:
     return line + _merged_suffix(app, lang)
 
 
-def _apps_block(apps: Sequence[GroundingApp], lang: str) -> Block:
+def _apps_block(apps: Sequence[GroundingApp], lang: str, labels: dict[str, CategoryLabels] | None = None) -> Block:
     head = f"*{t('grounded_on', lang, n=len(apps))}*"
-    lines = [_app_line(app, lang) for app in apps[:APPS_SHOWN]]
+    lines = [_app_line(app, lang, labels) for app in apps[:APPS_SHOWN]]
     return _section(_fit_lines(head, lines, limits.MAX_SECTION_TEXT, lang, total=len(apps)), "persona_apps")
 
 
@@ -224,11 +225,11 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
     top: list[Block] = [_header(_plain_label(heading, limits.MAX_HEADER_TEXT, "…"), "persona_header")]
     about = []
     if result.segment:
-        description = truncate(escape(single_line(result.segment.description)), _DESCRIPTION_LIMIT)
+        description = truncate(escape(single_line(segment_description(result.segment, lang))), _DESCRIPTION_LIMIT)
         if description:
             about.append(description)
         if result.segment.size is not None:
-            about.append(t("segment.size", lang, size=f"{result.segment.size:,}"))
+            about.append(t("segment.size", lang, size=count(result.segment.size, lang)))
     if about:
         top.append(_context([" · ".join(about)], "persona_segment"))
 
@@ -247,7 +248,7 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
     bottom.append({"type": "divider", "block_id": "persona_divider_data"})
     bottom.extend(_demographics_blocks(result.demographics, lang))
     bottom.extend(_standouts_block(result.apps, lang))
-    bottom.append(_apps_block(result.apps, lang))
+    bottom.append(_apps_block(result.apps, lang, result.categories))
     bottom.extend(_closest_blocks(result.closest_segments, lang))
     bottom.append({"type": "divider", "block_id": "persona_divider_footer"})
     bottom.append(_context(_footer(result, cached_ago), "persona_footer"))

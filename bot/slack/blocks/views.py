@@ -10,6 +10,7 @@ from bot.config import LANGS
 from bot.followups.registry import get_kind
 from bot.i18n import t
 from bot.languages import language
+from bot.localized import segment_name
 from bot.models import SegmentInfo
 from bot.mrkdwn import escape, plain, single_line, truncate
 from bot.store import RECENT_PER_USER, RecentPersona
@@ -128,8 +129,9 @@ def product_modal(kind: FollowUpKind, lang: str, *, private_metadata: str) -> di
     }
 
 
-def segment_options(segments: Sequence[SegmentInfo]) -> list[dict[str, Any]]:
-    return [{"text": _plain(s.name), "value": s.id[:150]} for s in segments][:100]
+def segment_options(segments: Sequence[SegmentInfo], lang: str = "en") -> list[dict[str, Any]]:
+    """The picker's options: each segment under its name in the reader's language."""
+    return [{"text": _plain(segment_name(s, lang)), "value": s.id[:150]} for s in segments][:100]
 
 
 def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
