@@ -28,9 +28,10 @@ def test_counts_are_written_as_each_language_writes_them(n: int, lang: str, expe
 
 
 def test_segment_names_and_descriptions_follow_the_reader_and_fall_back_to_english() -> None:
-    seg = SegmentInfo(id="s", name="Gamers", description="Play daily.", name_zh_tw="手遊玩家", description_zh_cn="每天玩。")
-    assert [segment_name(seg, lang) for lang in ("en", "zh-TW", "zh-CN")] == ["Gamers", "手遊玩家", "Gamers"]
-    assert [segment_description(seg, lang) for lang in ("en", "zh-TW", "zh-CN")] == ["Play daily.", "Play daily.", "每天玩。"]
+    seg = SegmentInfo(id="s", name="Gamers", description="Play.", name_zh_tw="手遊玩家", description_zh_cn="每天玩。")
+    langs = ("en", "zh-TW", "zh-CN")
+    assert [segment_name(seg, lang) for lang in langs] == ["Gamers", "手遊玩家", "Gamers"]
+    assert [segment_description(seg, lang) for lang in langs] == ["Play.", "Play.", "每天玩。"]
 
 
 def test_category_labels_come_from_the_dataset_then_the_lexicon_never_the_raw_id() -> None:
