@@ -119,6 +119,11 @@ class PersonaService:
 
     # --- segments -------------------------------------------------------------------------------------------
 
+    @property
+    def has_llm(self) -> bool:
+        """Whether a language model writes the personas; without one the offline draft is deterministic."""
+        return self.writer is not self.offline
+
     def segments(self) -> list[SegmentSummary]:
         return self.warehouse.list_segments()
 

@@ -541,6 +541,16 @@ def test_regenerate_replaces_an_ephemeral_card_through_the_response_url(bot: Har
     assert [persona_id(m) for m in mine] == [persona_id(new)]
 
 
+def test_regenerate_without_a_model_says_the_draft_is_deterministic_and_how_to_configure_one(bot: Harness) -> None:
+    user, channel = "U0REGENO1", "C0REGENO1"
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="regeno")
+    click(bot, "persona_regenerate", card, user=user, channel=channel, name="regeno-click")
+    new = wait_url(bot, "regeno-click", is_card)
+    note = wait_url(bot, "regeno-click", lambda p: "OPENAI_API_KEY" in p.get("text", ""))
+    assert note["replace_original"] is False and "deterministic" in note["text"]
+    assert new["blocks"][1:] and persona_id(new) != persona_id(card)
+
+
 def test_feedback_is_acknowledged_privately(bot: Harness) -> None:
     user, channel = "U0FEED1", "C0FEED1"
     card = shared_card(bot, user=user, channel=channel, name="feed")
