@@ -19,6 +19,7 @@ from bot.models import PROFILE_FIELDS, CategoryLabels, ClosestSegment, Demograph
 from bot.mrkdwn import escape, length, plain, single_line, truncate
 from bot.slack.blocks import limits
 from bot.slack.blocks.card_parts import (
+    APPS_FOLDED,
     Block,
     action_blocks,
     button,
@@ -26,6 +27,8 @@ from bot.slack.blocks.card_parts import (
     footer,
     hashtag_lines,
     header,
+    headline_blocks,
+    more_apps_button,
     mrkdwn_text,
     plain_label,
     section,
@@ -40,8 +43,6 @@ from bot.text_render import (
     title,
 )
 
-# Apps listed on the card before the rest are folded into "… and N more".
-APPS_SHOWN = 10
 BUCKETS_SHOWN = 12
 # Caps for the parts around the profile, chosen so that even at their worst the five profile fields keep
 # more than a thousand characters each under the message-wide text ceiling.
@@ -142,10 +143,17 @@ def _app_line(app: GroundingApp, lang: str, labels: dict[str, CategoryLabels] | 
     return line + _merged_suffix(app, lang)
 
 
-def _apps_block(apps: Sequence[GroundingApp], lang: str, labels: dict[str, CategoryLabels] | None = None) -> Block:
+def _apps_block(
+    apps: Sequence[GroundingApp], lang: str, labels: dict[str, CategoryLabels] | None = None, *,
+    more: Block | None = None,
+) -> Block:
+    """The top apps; on the card the rest are one click away (`more`, "All N apps", posts the whole list)."""
     head = f"*{t('grounded_on', lang, n=len(apps))}*"
-    lines = [_app_line(app, lang, labels) for app in apps[:APPS_SHOWN]]
-    return section(_fit_lines(head, lines, limits.MAX_SECTION_TEXT, lang, total=len(apps)), "persona_apps")
+    lines = [_app_line(app, lang, labels) for app in apps[:APPS_FOLDED]]
+    block = section(_fit_lines(head, lines, limits.MAX_SECTION_TEXT, lang, total=len(apps)), "persona_apps")
+    if more:
+        block["accessory"] = more
+    return block
 
 
 # --- pasted lists: merged names and closest segments -------------------------------------------------------------
@@ -169,25 +177,26 @@ def _pasted_title(n: int, lang: str) -> str:
 # --- the persona card ------------------------------------------------------------------------------------------
 
 
-def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: str | None = None) -> dict:
+def persona_card(
+    result: PersonaResult, *, ephemeral: bool = False, cached_ago: str | None = None, shared: bool = False
+) -> dict:
     """The finished persona as a message payload `{"text": fallback, "blocks": [...]}` within Slack's limits.
 
-    `ephemeral` cards (seen only by the requester) get a button to share them to the channel;
-    `cached_ago` ("5 min ago") is shown in the footer when the result came from the cache.
+    It opens with a headline (who they are, then three key facts), keeps the five fields compact and folds the
+    grounding to the top apps behind an "All N apps" button. `ephemeral` cards (seen only by the requester) get a
+    button to share them to the channel; a `shared` card (posted to a channel) leaves out internals such as the
+    model and prompt version; `cached_ago` ("5 min ago") is shown in the footer when the result came from the cache.
     """
     lang = result.meta.lang
     heading = title(result)
 
     top: list[Block] = [header(plain_label(heading, limits.MAX_HEADER_TEXT, "…"), "persona_header")]
-    about = []
+    description, size = "", None
     if result.segment:
         description = truncate(escape(single_line(segment_description(result.segment, lang))), _DESCRIPTION_LIMIT)
-        if description:
-            about.append(description)
         if result.segment.size is not None:
-            about.append(t("segment.size", lang, size=count(result.segment.size, lang)))
-    if about:
-        top.append(context([" · ".join(about)], "persona_segment"))
+            size = t("segment.size", lang, size=count(result.segment.size, lang))
+    top.extend(headline_blocks(result, description, size))
 
     citations: dict[str, Block | None] = {}
     for field in PROFILE_FIELDS:
@@ -204,14 +213,15 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
     bottom.append({"type": "divider", "block_id": "persona_divider_data"})
     bottom.extend(_demographics_blocks(result.demographics, lang))
     bottom.extend(_standouts_block(result.apps, lang))
-    bottom.append(_apps_block(result.apps, lang, result.categories))
+    bottom.append(_apps_block(result.apps, lang, result.categories, more=more_apps_button(result)))
     bottom.extend(_closest_blocks(result.closest_segments, lang))
     bottom.append({"type": "divider", "block_id": "persona_divider_footer"})
-    bottom.append(context(footer(result, cached_ago), "persona_footer"))
+    bottom.append(context(footer(result, cached_ago, shared=shared), "persona_footer"))
     bottom.extend(action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or ""))))
 
     # The profile gets whatever the rest leaves under the message-wide ceiling, shared fairly between fields.
-    heads = [f"*{t(f'field.{field}', lang)}*\n" for field in PROFILE_FIELDS]
+    # Compact: each field's name leads its text on the same line.
+    heads = [f"*{t(f'field.{field}', lang)}*  " for field in PROFILE_FIELDS]
     bodies = [escape(getattr(result.profile, field).strip()) for field in PROFILE_FIELDS]
     fixed = limits.total_text([*top, *bottom, *(b for b in citations.values() if b)])
     budget = limits.MAX_TOTAL_TEXT - _TOTAL_MARGIN - fixed - sum(length(head) for head in heads)

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.app_index import standouts, times_average
 from bot.followups.registry import kinds as followup_kinds
-from bot.i18n import t
+from bot.i18n import bucket_label, t
 from bot.models import PersonaResult
 from bot.mrkdwn import escape, length, single_line, truncate
 from bot.slack.blocks import limits
-from bot.text_render import format_time, source_line
+from bot.text_render import format_pct, format_time, source_line
 
 Block = dict[str, Any]
 
@@ -88,15 +89,16 @@ def hashtag_lines(result: PersonaResult) -> list[str]:
 
 
 
-def footer(result: PersonaResult, cached_ago: str | None) -> list[str]:
+def footer(result: PersonaResult, cached_ago: str | None, *, shared: bool = False) -> list[str]:
+    """Source and coverage, time and caveats; the model and prompt version only on the requester's own card (a
+    card shared to a channel is for clients and colleagues, not for operators)."""
     lang, meta = result.meta.lang, result.meta
     model = truncate(escape(single_line(meta.model)), _META_LIMIT) or "?"
     version = truncate(escape(single_line(meta.prompt_version)), _META_LIMIT) or "?"
-    parts = [
-        escape(source_line(result.demographics, lang)),
-        t("model", lang, model=model, version=version),
-        t("generated", lang, when=date_token(meta.generated_at)),
-    ]
+    parts = [escape(source_line(result.demographics, lang))]
+    if not shared:
+        parts.append(t("model", lang, model=model, version=version))
+    parts.append(t("generated", lang, when=date_token(meta.generated_at)))
     ago = truncate(escape(single_line(cached_ago or "")), _META_LIMIT)
     if ago:
         parts.append(t("cached", lang, ago=ago))
@@ -107,7 +109,7 @@ def footer(result: PersonaResult, cached_ago: str | None) -> list[str]:
     if meta.truncated_input:
         parts.append(t("input_truncated", lang))
     note = truncate(escape(single_line(meta.note or "")), _NOTE_LIMIT)
-    if note:
+    if note and not shared:
         parts.append(note)
     return parts
 
@@ -136,3 +138,53 @@ def action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = 
         {"type": "actions", "block_id": "persona_actions", "elements": follow_ups},
         {"type": "actions", "block_id": "persona_feedback", "elements": feedback},
     ]
+
+
+# --- the headline: who they are in one line, then three key facts ------------------------------------------------
+
+
+def _largest(dist: dict[str, float]) -> tuple[str, float] | None:
+    known = [(bucket, share) for bucket, share in dist.items() if bucket.strip().casefold() not in ("unknown", "")]
+    return max(known, key=lambda item: item[1]) if known else None
+
+
+def key_facts(result: PersonaResult) -> list[str]:
+    """Plain-text key facts: the largest age band, the gender split and the most over-indexing app, each when the
+    data has it."""
+    lang, facts = result.meta.lang, []
+    age = _largest(result.demographics.age)
+    if age:
+        facts.append(t("facts.age", lang, bucket=bucket_label(age[0], lang), pct=format_pct(age[1])))
+    genders = sorted(result.demographics.gender.items(), key=lambda item: -item[1])[:2]
+    if genders:
+        split = " / ".join(f"{bucket_label(bucket, lang)} {format_pct(pct)}" for bucket, pct in genders)
+        facts.append(t("facts.gender", lang, split=split[:1].upper() + split[1:]))
+    top = standouts(result.apps, limit=1)
+    if top and top[0].index is not None:
+        name = truncate(single_line(top[0].name), 60) or "?"
+        facts.append(t("facts.standout", lang, app=name, ratio=times_average(top[0].index)))
+    return facts
+
+
+def headline_blocks(result: PersonaResult, description: str, size: str | None) -> list[Block]:
+    """Under the title: the segment's one-line description (and size), then the key facts as one context row."""
+    blocks: list[Block] = []
+    about = " · ".join(part for part in (description, size) if part)
+    if about:
+        blocks.append(section(about, "persona_segment"))
+    facts = [escape(fact) for fact in key_facts(result)]
+    if facts:
+        blocks.append(context(facts, "persona_facts"))
+    return blocks
+
+
+# --- the grounding, folded ----------------------------------------------------------------------------------------
+
+APPS_FOLDED = 5
+
+
+def more_apps_button(result: PersonaResult) -> Block | None:
+    """The "All N apps" control beside a grounding list longer than the card shows."""
+    if len(result.apps) <= APPS_FOLDED:
+        return None
+    return button(t("btn.more_apps", result.meta.lang, n=len(result.apps)), "persona_more_apps", result.id)

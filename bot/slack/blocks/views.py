@@ -150,16 +150,29 @@ def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
         _section(f"*{t('home.recent', lang)}*", "home_recent_title"),
     ]
     if recent:
-        lines = [
-            # Escaped before the cut, so ten titles full of "&" still fit one section.
-            f"• {truncate(escape(single_line(r.title)), 120) or '…'} — <!date^{int(r.created_at.timestamp())}"
-            f"^{{date_short_pretty}} {{time}}|{r.created_at:%Y-%m-%d %H:%M} UTC>"
-            for r in recent[:RECENT_PER_USER]
-        ]
-        blocks.append(_section("\n".join(lines), "home_recent"))
+        for i, r in enumerate(distinct_recent(recent)[:RECENT_PER_USER]):
+            # Escaped before the cut, so a title full of "&" still fits.
+            line = (f"• {truncate(escape(single_line(r.title)), 120) or '…'} — <!date^{int(r.created_at.timestamp())}"
+                    f"^{{date_short_pretty}} {{time}}|{r.created_at:%Y-%m-%d %H:%M} UTC>")
+            section = _section(line, f"home_recent_item_{i}")
+            section["accessory"] = _button(t("btn.open", lang), "home_open_persona", value=r.persona_id[:150])
+            blocks.append(section)
     else:
         blocks.append(_section(t("home.no_recent", lang), "home_recent"))
     return {"type": "home", "blocks": blocks}
+
+
+def distinct_recent(recent: Sequence[RecentPersona]) -> list[RecentPersona]:
+    """Newest first, one entry per title and language: asking for the same segment twice is one recent persona."""
+    newest = sorted(recent, key=lambda r: r.created_at, reverse=True)
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for r in newest:
+        key = (single_line(r.title).casefold(), r.lang)
+        if key not in seen:
+            seen.add(key)
+            kept.append(r)
+    return kept
 
 
 def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:

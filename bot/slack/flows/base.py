@@ -49,9 +49,9 @@ class FlowsBase:
         """The language we know without calling Slack: for acks, which must not wait on the network."""
         return self.langs.known(user_id)
 
-    def _card(self, result: PersonaResult, *, ephemeral: bool) -> dict[str, Any]:
+    def _card(self, result: PersonaResult, *, ephemeral: bool, shared: bool = False) -> dict[str, Any]:
         cached_ago = views.time_ago(result.meta.generated_at, result.meta.lang) if result.meta.cached else None
-        return cards.persona_card(result, ephemeral=ephemeral, cached_ago=cached_ago)
+        return cards.persona_card(result, ephemeral=ephemeral, cached_ago=cached_ago, shared=shared)
 
     @staticmethod
     def _safe_show(surface: Surface, payload: dict[str, Any]) -> None:
