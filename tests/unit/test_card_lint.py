@@ -12,6 +12,7 @@ from bot.service import PersonaService
 from bot.slack.blocks.card import persona_card
 from bot.store import PersonaRequest
 from tests.support.card_lint import PHRASE_BOUND, card_texts, english_headers, lint, lint_card, worst_phrase
+from tests.support.openai_server import FakeOpenAIServer
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +81,22 @@ def test_the_lint_flags_raw_ids_english_headers_contradictions_and_invented_numb
     assert "food_delivery" in problems
     assert english_headers(["*Personality*\n他们很自律。"], "zh-TW") == ["Personality"]
     assert english_headers(["*Personality*\nThey are disciplined."], "en") == []
+
+
+def test_the_lint_runs_on_what_the_llm_path_returns(sample_warehouse_file: Path) -> None:
+    """The same per-card lint over personas written through the LLM path, against the local OpenAI-compatible
+    server. Its stub answers share one template, so only the per-card checks apply here, not the phrase bound."""
+    with FakeOpenAIServer() as server:
+        settings = Settings(
+            _env_file=None, PERSONA_DUCKDB_PATH=sample_warehouse_file, OPENAI_API_KEY="sk-test",
+            OPENAI_BASE_URL=server.url + "/v1", PERSONA_LLM_MODEL="test-model", PERSONA_LLM_TIMEOUT=5.0,
+            PERSONA_LLM_MAX_RETRIES=0,
+        )
+        service = PersonaService.from_settings(settings)
+        results = [
+            service.run(PersonaRequest(kind="segment", query=query, lang=lang))
+            for lang in LANGS
+            for query in ("seg_001", "EV owners", "crypto")
+        ]
+    assert all(result.meta.writer == "llm" for result in results)
+    assert [problem for result in results for problem in lint_card(result)] == []
