@@ -19,6 +19,7 @@ from bot.app_matching import DID_YOU_MEAN_CUTOFF, MIN_FUZZY_LENGTH, AppMatcher, 
 from bot.config import Lang, Settings, get_settings
 from bot.demographics import DISAGREEMENT_POINTS, disagreement, pool_demographics, with_measured
 from bot.errors import EmptyAppList, LLMError, NoKnownApps, ScoresOutOfRange, UnknownSegment
+from bot.localized import segment_name
 from bot.models import (
     Audience,
     CatalogApp,
@@ -61,7 +62,7 @@ class PreparedPersona:
     @property
     def title(self) -> str | None:
         if self.grounding.segment:
-            return self.grounding.segment.name
+            return segment_name(self.grounding.segment, self.request.lang)
         return paste_title(self.grounding.closest_segments, self.request.lang)
 
 

@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from bot.config import Lang
+from bot.localized import segment_name
 from bot.models import PersonaResult
 
 RECENT_PER_USER = 10
@@ -62,7 +63,7 @@ class PersonaStore(Protocol):
 def persona_title(stored: StoredPersona) -> str:
     segment = stored.result.segment
     if segment is not None:
-        return segment.name
+        return segment_name(segment, stored.request.lang)
     names = [a.name for a in stored.result.apps[:3]]
     return ", ".join(names) + ("…" if len(stored.result.apps) > 3 else "")
 
