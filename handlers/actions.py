@@ -66,7 +66,7 @@ def register(app: App, flows: SlackFlows) -> None:
     on(re.compile(r"^persona_feedback_(up|down)$"), feedback)
     on("persona_export", export)
     on("persona_more_apps", more_apps)
-    on("home_open_persona", open_recent)
+    on(re.compile(r"^home_open_persona_\d+$"), open_recent)
     on(re.compile(r"^persona_pick_segment_\d+$"), pick_segment)
     on("home_set_lang", set_lang)
 

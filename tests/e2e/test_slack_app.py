@@ -382,8 +382,8 @@ def test_app_home_lists_recent_personas_and_sets_the_language(bot: Harness) -> N
     entries = [b for b in _view(third.params)["blocks"] if str(b.get("block_id", "")).startswith("home_recent_item_")]
     assert len(entries) == 1
     opener = entries[0]["accessory"]
-    assert opener["action_id"] == "home_open_persona"
-    assert bot.sender.block_action("home_open_persona", opener["value"], user_id=user,
+    assert opener["action_id"] == "home_open_persona_0"
+    assert bot.sender.block_action("home_open_persona_0", opener["value"], user_id=user,
                                    view=bot.standin.home[user]).status == 200
     reopened = wait_call(bot, "chat.postMessage", user, is_card)
     assert persona_id(reopened.params) == opener["value"]

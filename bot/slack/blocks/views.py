@@ -155,7 +155,8 @@ def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
             line = (f"• {truncate(escape(single_line(r.title)), 120) or '…'} — <!date^{int(r.created_at.timestamp())}"
                     f"^{{date_short_pretty}} {{time}}|{r.created_at:%Y-%m-%d %H:%M} UTC>")
             section = _section(line, f"home_recent_item_{i}")
-            section["accessory"] = _button(t("btn.open", lang), "home_open_persona", value=r.persona_id[:150])
+            # One action id per button: Slack routes on it, and a view may not repeat one.
+            section["accessory"] = _button(t("btn.open", lang), f"home_open_persona_{i}", value=r.persona_id[:150])
             blocks.append(section)
     else:
         blocks.append(_section(t("home.no_recent", lang), "home_recent"))
