@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.config import LANGS, Settings, get_settings
 from bot.errors import PersonaError
+from bot.localized import count, segment_name
 from bot.text_render import display_width, pad
 
 if TYPE_CHECKING:
@@ -58,8 +59,10 @@ def cmd_segments(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         _print_json([s.model_dump(mode="json") for s in segments])
         return 0
+    lang = args.lang or settings.default_lang
     rows = [
-        [s.id, s.name, f"{s.size:,}" if s.size is not None else "", ", ".join(s.top_apps)] for s in segments
+        [s.id, segment_name(s, lang), count(s.size, lang) if s.size is not None else "", ", ".join(s.top_apps)]
+        for s in segments
     ]
     print(_table(["id", "name", "size", "top apps"], rows))
     return 0
@@ -184,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("segments", help="list the segments in the warehouse")
     p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--lang", choices=LANGS, help="language of the names (default PERSONA_DEFAULT_LANG)")
     p.set_defaults(func=cmd_segments)
 
     p = sub.add_parser("persona", help="write a persona for a segment or a pasted app list")

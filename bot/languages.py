@@ -19,6 +19,7 @@ import json
 from functools import cache
 from importlib import resources
 from string import Formatter
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,11 @@ from bot.config import LANGS, Lang
 
 # The language of anyone whose Slack locale no language file claims.
 FALLBACK: Lang = "en"
+
+
+# Alternative wordings of one sentence; the offline writer picks one per persona so that forty personas do not
+# share a sentence frame. Every language has the same number of them, each with the same placeholders.
+Frames = Annotated[tuple[str, ...], Field(min_length=1)]
 
 
 class Phrasing(BaseModel):
@@ -39,22 +45,23 @@ class Phrasing(BaseModel):
     and_word: str
     list_sep: str
     sentence_sep: str
-    personality: str
-    psych: str
-    interests: str
+    personality: Frames
+    psych: Frames
+    interests: Frames
     lifestyle_one: str
     lifestyle_two: str
-    people: str
+    lifestyle_apps: Frames
+    people: Frames
     no_figures: str
     estimated: str
     figures_both: str
     figures_one: str
-    gender_mostly: str
-    gender_more: str
-    gender_even: str
+    gender_mostly: Frames
+    gender_more: Frames
+    gender_even: Frames
     gender_labels: dict[str, str]
-    age_mostly: str
-    age_spread: str
+    age_mostly: Frames
+    age_spread: Frames
     age_range: str
     age_plus: str
     age_under: str
@@ -87,6 +94,8 @@ def _texts(language: Language) -> dict[str, str]:
     """Every text of a language that must exist in all languages with the same placeholders."""
     phrasing = language.offline.model_dump(exclude={"gender_labels"})
     texts = {f"offline.{k}": v for k, v in phrasing.items() if isinstance(v, str)}
+    texts.update({f"offline.{k}.{i}": v for k, frames in phrasing.items() if isinstance(frames, tuple | list)
+                  for i, v in enumerate(frames)})
     texts.update({f"offline.gender_labels.{k}": v for k, v in language.offline.gender_labels.items()})
     return {**{f"strings.{k}": v for k, v in language.strings.items()}, **texts}
 

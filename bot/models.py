@@ -278,6 +278,9 @@ class PersonaResult(BaseModel):
     meta: Meta
     # For a pasted list: the closest warehouse segments (empty for a segment's own persona).
     closest_segments: list[ClosestSegment] = Field(default_factory=list)
+    # The dataset's display labels of the apps' categories, so every surface names a category in the reader's
+    # language rather than by its id.
+    categories: dict[str, CategoryLabels] = Field(default_factory=dict)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

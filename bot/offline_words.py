@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Lang
@@ -61,8 +61,11 @@ def weight(app: GroundingApp) -> float:
     return app.weight if app.weight > 0 and math.isfinite(app.weight) else 0.0
 
 
-def groups_of(apps: Sequence[GroundingApp], lexicon: Lexicon) -> list[Group]:
-    """Categories by summed app weight (then app count, then first appearance), heaviest first.
+def groups_of(
+    apps: Sequence[GroundingApp], lexicon: Lexicon, weigh: Callable[[GroundingApp], float] = weight
+) -> list[Group]:
+    """Categories by summed app weight (then app count, then first appearance), heaviest first; `weigh` says what
+    an app counts for (the persona draft counts how distinctive it is).
 
     Apps whose category the lexicon does not know form the fallback group, used only when no category is known.
     """
@@ -72,11 +75,11 @@ def groups_of(apps: Sequence[GroundingApp], lexicon: Lexicon) -> list[Group]:
         if key is None:
             continue
         group = known.setdefault(key, Group(key, 0.0, index))
-        group.weight += weight(app)
+        group.weight += weigh(app)
         group.apps.append(app)
-    groups = list(known.values()) or [Group(lexicon.fallback, sum(map(weight, apps)), 0, list(apps))]
+    groups = list(known.values()) or [Group(lexicon.fallback, sum(map(weigh, apps)), 0, list(apps))]
     for group in groups:
-        group.apps.sort(key=lambda app: -weight(app))  # stable: input order breaks ties
+        group.apps.sort(key=lambda app: -weigh(app))  # stable: input order breaks ties
     groups.sort(key=lambda g: (-g.weight, -len(g.apps), g.first_index))
     return groups
 
@@ -127,10 +130,10 @@ class Context:
     en_tag_words: list[CategoryWords]
 
     @classmethod
-    def of(cls, request: WriterRequest) -> Context:
+    def of(cls, request: WriterRequest, weigh: Callable[[GroundingApp], float] = weight) -> Context:
         lexicon = load_lexicon()
         lang = language(request.lang)
-        groups = groups_of(request.grounding.apps, lexicon)[:TOP_GROUPS]
+        groups = groups_of(request.grounding.apps, lexicon, weigh)[:TOP_GROUPS]
         return cls(
             lang=request.lang,
             ph=lang.offline,

@@ -23,6 +23,7 @@ from bot.models import (
     Profile,
     WriterRequest,
 )
+from bot.offline_draft import Writing, distinctiveness, focused, frame_of
 from bot.offline_words import Context, Phrasing, capitalize, cite, join, pick, weight
 from bot.writers import WriterResult
 
@@ -40,6 +41,8 @@ _AGE_RANGE_RE = re.compile(r"^\s*(\d+)\s*[-–~]\s*(\d+)\s*$")
 _AGE_PLUS_RE = re.compile(r"^\s*(\d+)\s*\+\s*$")
 _AGE_UNDER_RE = re.compile(r"^\s*(?:<|under\s*)(\d+)\s*$", re.IGNORECASE)
 
+
+_frame = frame_of
 
 # ---------------------------------------------------------------------------------------------------------------
 # Demographics in words
@@ -79,33 +82,34 @@ def _age_label(bucket: str, ph: Phrasing) -> str:
     return bucket.strip()
 
 
-def _gender_phrase(dist: Distribution, ph: Phrasing) -> str | None:
+def _gender_phrase(dist: Distribution, ph: Phrasing, seed: int) -> str | None:
     ranked = _ranked(dist)
     if not ranked:
         return None
     (b1, p1), rest = ranked[0], ranked[1:]
     g1 = _gender_label(b1, ph)
     if not rest or p1 >= 60:
-        return ph.gender_mostly.format(g1=g1, p1=_pct(p1))
+        return _frame(ph.gender_mostly, seed).format(g1=g1, p1=_pct(p1))
     b2, p2 = rest[0]
-    template = ph.gender_even if p1 - p2 < 4 else ph.gender_more
-    return template.format(g1=g1, p1=_pct(p1), g2=_gender_label(b2, ph), p2=_pct(p2))
+    frames = ph.gender_even if p1 - p2 < 4 else ph.gender_more
+    return _frame(frames, seed).format(g1=g1, p1=_pct(p1), g2=_gender_label(b2, ph), p2=_pct(p2))
 
 
-def _age_phrase(dist: Distribution, ph: Phrasing) -> str | None:
+def _age_phrase(dist: Distribution, ph: Phrasing, seed: int) -> str | None:
     ranked = _ranked(dist)
     if not ranked:
         return None
     (b1, p1), rest = ranked[0], ranked[1:]
     if not rest or p1 >= 45:
-        return ph.age_mostly.format(a1=_age_label(b1, ph), p1=_pct(p1))
+        return _frame(ph.age_mostly, seed).format(a1=_age_label(b1, ph), p1=_pct(p1))
     b2, p2 = rest[0]
-    return ph.age_spread.format(a1=_age_label(b1, ph), p1=_pct(p1), a2=_age_label(b2, ph), p2=_pct(p2))
+    frame = _frame(ph.age_spread, seed)
+    return frame.format(a1=_age_label(b1, ph), p1=_pct(p1), a2=_age_label(b2, ph), p2=_pct(p2))
 
 
-def _figures_sentence(demographics: Demographics, ph: Phrasing) -> str | None:
-    gender = _gender_phrase(demographics.gender, ph)
-    age = _age_phrase(demographics.age, ph)
+def _figures_sentence(demographics: Demographics, ph: Phrasing, seed: int) -> str | None:
+    gender = _gender_phrase(demographics.gender, ph, seed)
+    age = _age_phrase(demographics.age, ph, seed // 7)
     if gender and age:
         text = ph.figures_both.format(gender=gender, age=age)
     elif gender or age:
@@ -135,47 +139,64 @@ def _fit(sentences: Sequence[str], ph: Phrasing, limit: int = MAX_FIELD_CHARS) -
     return cut.rstrip(" ,;:") + "…"
 
 
-def _basic_attributes(ctx: Context, request: WriterRequest) -> tuple[str, list[str]]:
+def _basic_attributes(ctx: Context, w: Writing, request: WriterRequest) -> tuple[str, list[str]]:
     ph = ctx.ph
-    people = join([w.people for w in ctx.words[:2]], ph)
+    people = join(w.keep([w.people for w in ctx.words[:2]]) or [ctx.words[0].people], ph)
     people_cited = cite(ctx.groups[:2])
-    figures = _figures_sentence(request.demographics, ph)
+    figures = _figures_sentence(request.demographics, ph, w.seed("figures"))
     if figures is None:
         return _fit([ph.no_figures.format(people=people)], ph), people_cited
     with_data = sorted((a for a in request.grounding.apps if a.has_audience), key=lambda a: -weight(a))
     data_cited = [a.name for a in with_data[:_MAX_DATA_CITATIONS] if a.name]
-    return _fit([figures, ph.people.format(people=people)], ph), list(dict.fromkeys(data_cited + people_cited))
+    sentence = w.frame(ph.people, "people").format(people=people)
+    return _fit([figures, sentence], ph), list(dict.fromkeys(data_cited + people_cited))
 
 
-def _personality(ctx: Context) -> tuple[str, list[str]]:
-    traits, sources = pick([w.traits for w in ctx.words], _TRAIT_QUOTAS, _MAX_TRAITS)
-    text = ctx.ph.personality.format(traits=join(traits, ctx.ph), labels=ctx.labels())
-    return _fit([text], ctx.ph), cite(ctx.groups[i] for i in sources)
+def _personality(ctx: Context, w: Writing) -> tuple[str, list[str]]:
+    traits, sources = pick([w.keep(words.traits) for words in ctx.words], _TRAIT_QUOTAS, _MAX_TRAITS)
+    apps = [w.name(app) for app in w.signature[:2]]
+    text = w.frame(ctx.ph.personality, "personality").format(traits=join(traits, ctx.ph), apps=join(apps, ctx.ph))
+    cited = [*(app.name for app in w.signature[:2]), *cite(ctx.groups[i] for i in sources)]
+    return _fit([text], ctx.ph), list(dict.fromkeys(cited))
 
 
-def _psychological_state(ctx: Context) -> tuple[str, list[str]]:
+def _psychological_state(ctx: Context, w: Writing) -> tuple[str, list[str]]:
     top = ctx.words[:2]
-    motivations = list(dict.fromkeys(w.motivation for w in top))
-    worries = list(dict.fromkeys(w.worry for w in top))
-    text = ctx.ph.psych.format(motivations=join(motivations, ctx.ph), worries=join(worries, ctx.ph))
+    motivations = list(dict.fromkeys(w.keep([words.motivation for words in top]))) or [ctx.words[0].motivation]
+    worries = list(dict.fromkeys(w.keep([words.worry for words in top]))) or [ctx.words[0].worry]
+    frame = w.frame(ctx.ph.psych, "psych")
+    text = frame.format(motivations=join(motivations, ctx.ph), worries=join(worries, ctx.ph))
     return _fit([text], ctx.ph), cite(ctx.groups[:2])
 
 
-def _interests(ctx: Context) -> tuple[str, list[str]]:
-    interests, sources = pick([w.interests for w in ctx.words], _INTEREST_QUOTAS, _MAX_INTERESTS)
-    text = ctx.ph.interests.format(interests=join(interests, ctx.ph))
-    return _fit([text], ctx.ph), cite(ctx.groups[i] for i in sources)
+def _interests(ctx: Context, w: Writing) -> tuple[str, list[str]]:
+    interests, sources = pick([w.keep(words.interests) for words in ctx.words], _INTEREST_QUOTAS, _MAX_INTERESTS)
+    lead = w.signature[0] if w.signature else None
+    frames = ctx.ph.interests if lead else ctx.ph.interests[:1]
+    text = w.frame(frames, "interests").format(
+        interests=join(interests, ctx.ph), app1=w.name(lead) if lead else "", d1=w.describe(lead) if lead else ""
+    )
+    cited = cite(ctx.groups[i] for i in sources)
+    if lead and w.name(lead) in text:
+        cited.append(lead.name)
+    return _fit([text], ctx.ph), list(dict.fromkeys(cited))
 
 
-def _lifestyle(ctx: Context) -> tuple[str, list[str]]:
-    phrases = list(dict.fromkeys(w.lifestyle for w in ctx.words[:2]))
-    if len(phrases) == 1:
-        text = ctx.ph.lifestyle_one.format(first=phrases[0])
-    else:
-        text = ctx.ph.lifestyle_two.format(first=phrases[0], second=phrases[1])
-    if len(text) > MAX_FIELD_CHARS:
-        text = ctx.ph.lifestyle_one.format(first=phrases[0])
-    return _fit([text], ctx.ph), cite(ctx.groups[:2])
+def _lifestyle(ctx: Context, w: Writing) -> tuple[str, list[str]]:
+    sentences, cited = [], []
+    pair = w.described_pair()
+    if pair:
+        (a1, d1), (a2, d2) = pair
+        frame = w.frame(ctx.ph.lifestyle_apps, "lifestyle")
+        sentences.append(frame.format(app1=w.name(a1), d1=d1, app2=w.name(a2), d2=d2))
+        cited += [a1.name, a2.name]
+    habits = w.keep([words.lifestyle for words in ctx.words[:2]])
+    if habits:
+        sentences.append(ctx.ph.lifestyle_one.format(first=habits[0]))
+        cited += cite(ctx.groups[:1])
+    if not sentences:
+        sentences.append(ctx.ph.lifestyle_one.format(first=ctx.words[0].lifestyle))
+    return _fit(sentences, ctx.ph), list(dict.fromkeys(cited))
 
 
 def _hashtags(words: Sequence[CategoryWords]) -> list[str]:
@@ -185,12 +206,13 @@ def _hashtags(words: Sequence[CategoryWords]) -> list[str]:
 
 def compose_draft(request: WriterRequest) -> PersonaDraft:
     """The offline draft for a request. Pure: the same request always gives the same draft."""
-    ctx = Context.of(request)
-    basic, basic_cited = _basic_attributes(ctx, request)
-    personality, personality_cited = _personality(ctx)
-    psych, psych_cited = _psychological_state(ctx)
-    interests, interests_cited = _interests(ctx)
-    lifestyle, lifestyle_cited = _lifestyle(ctx)
+    ctx = focused(Context.of(request, distinctiveness))
+    w = Writing.of(request)
+    basic, basic_cited = _basic_attributes(ctx, w, request)
+    personality, personality_cited = _personality(ctx, w)
+    psych, psych_cited = _psychological_state(ctx, w)
+    interests, interests_cited = _interests(ctx, w)
+    lifestyle, lifestyle_cited = _lifestyle(ctx, w)
     return PersonaDraft(
         profile=Profile(
             basic_attributes=basic,

@@ -19,6 +19,7 @@ from bot.app_matching import DID_YOU_MEAN_CUTOFF, MIN_FUZZY_LENGTH, AppMatcher, 
 from bot.config import Lang, Settings, get_settings
 from bot.demographics import DISAGREEMENT_POINTS, disagreement, pool_demographics, with_measured
 from bot.errors import EmptyAppList, LLMError, NoKnownApps, ScoresOutOfRange, UnknownSegment
+from bot.localized import segment_name
 from bot.models import (
     Audience,
     CatalogApp,
@@ -61,7 +62,7 @@ class PreparedPersona:
     @property
     def title(self) -> str | None:
         if self.grounding.segment:
-            return self.grounding.segment.name
+            return segment_name(self.grounding.segment, self.request.lang)
         return paste_title(self.grounding.closest_segments, self.request.lang)
 
 
@@ -118,6 +119,11 @@ class PersonaService:
         return self.writes.generate(prepared, refresh=refresh, user_id=user_id, team_id=request.team_id)
 
     # --- segments -------------------------------------------------------------------------------------------
+
+    @property
+    def has_llm(self) -> bool:
+        """Whether a language model writes the personas; without one the offline draft is deterministic."""
+        return self.writer is not self.offline
 
     def segments(self) -> list[SegmentSummary]:
         return self.warehouse.list_segments()
@@ -331,6 +337,7 @@ class PersonaService:
             demographics=demographics,
             citations=citations,
             closest_segments=prepared.grounding.closest_segments,
+            categories=prepared.grounding.categories,
             meta=Meta(
                 model=model,
                 prompt_version=PERSONA_PROMPT_VERSION,

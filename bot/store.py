@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from bot.chat import Turn
 from bot.config import Lang
+from bot.localized import segment_name
 from bot.models import PersonaResult
 
 RECENT_PER_USER = 10
@@ -78,7 +79,7 @@ class PersonaStore(Protocol):
 def persona_title(stored: StoredPersona) -> str:
     segment = stored.result.segment
     if segment is not None:
-        return segment.name
+        return segment_name(segment, stored.request.lang)
     names = [a.name for a in stored.result.apps[:3]]
     return ", ".join(names) + ("…" if len(stored.result.apps) > 3 else "")
 

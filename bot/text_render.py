@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 from bot.app_index import standouts, times_average
 from bot.i18n import bucket_label, t
-from bot.models import PROFILE_FIELDS, ClosestSegment, Demographics, GroundingApp, PersonaResult
+from bot.localized import category_label, count, segment_description, segment_name
+from bot.models import PROFILE_FIELDS, CategoryLabels, ClosestSegment, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import plain, single_line
 from bot.nearest_segments import title_segment
 
@@ -71,7 +72,7 @@ def distribution_rows(dist: dict[str, float], lang: str, *, label_limit: int = 1
 
 
 def title(result: PersonaResult) -> str:
-    name = single_line(result.segment.name) if result.segment else ""
+    name = single_line(segment_name(result.segment, result.meta.lang)) if result.segment else ""
     return (
         name
         or paste_title(result.closest_segments, result.meta.lang)
@@ -105,7 +106,7 @@ def merged_note(app: GroundingApp, lang: str) -> str | None:
 
 def source_line(demographics: Demographics, lang: str) -> str:
     if demographics.source == "measured":
-        return f"{t('source.measured', lang)} · {t('sample_size', lang, n=f'{demographics.n or 0:,}')}"
+        return f"{t('source.measured', lang)} · {t('sample_size', lang, n=count(demographics.n or 0, lang))}"
     pct = round(_finite(demographics.coverage) * 100)
     return f"{t(f'source.{demographics.source}', lang)} · {t('coverage', lang, pct=pct)}"
 
@@ -115,7 +116,7 @@ def source_label(demographics: Demographics, lang: str) -> str | None:
     audience is not shown, and how much of the estimate rests on the apps' audience data."""
     caveats = []
     if demographics.fallback_reason == "small_sample":
-        caveats.append(t("label.small_sample", lang, n=f"{demographics.n or 0:,}"))
+        caveats.append(t("label.small_sample", lang, n=count(demographics.n or 0, lang)))
     elif demographics.fallback_reason == "incomplete":
         caveats.append(t("label.incomplete", lang))
     if demographics.source == "ai_estimate":
@@ -134,14 +135,16 @@ def standout_lines(apps: list[GroundingApp], lang: str, *, name_limit: int = 80)
     ]
 
 
-def app_line(app: GroundingApp, lang: str, *, name_limit: int | None = None) -> str:
+def app_line(
+    app: GroundingApp, lang: str, *, name_limit: int | None = None, labels: dict[str, CategoryLabels] | None = None
+) -> str:
     """`● Keep (Health) · 0.92` for a catalog match, `○ Foo · 0.50 · unmatched` otherwise; plain text."""
     name = single_line(app.name) or "?"
     if name_limit is not None:
         name = name[:name_limit]
     parts = [f"{'●' if app.app_id else '○'} {name}"]
     if app.category:
-        category = single_line(app.category)[:40]
+        category = single_line(category_label(app.category, lang, labels))[:40]
         if category:
             parts[0] += f" ({category})"
     if app.score is not None:
@@ -164,9 +167,9 @@ def render_text(result: PersonaResult) -> str:
     heading = title(result)
     out = [heading, "═" * min(max(display_width(heading), 3), 80)]
     if result.segment:
-        about = [plain(result.segment.description).strip()]
+        about = [plain(segment_description(result.segment, lang)).strip()]
         if result.segment.size is not None:
-            about.append(t("segment.size", lang, size=f"{result.segment.size:,}"))
+            about.append(t("segment.size", lang, size=count(result.segment.size, lang)))
         out.append(" · ".join(part for part in about if part))
     out.append("")
 
@@ -207,7 +210,7 @@ def render_text(result: PersonaResult) -> str:
         out.append("")
 
     out.append(t("grounded_on", lang, n=len(result.apps)))
-    out.extend(f"  {app_line(app, lang)}" for app in result.apps)
+    out.extend(f"  {app_line(app, lang, labels=result.categories)}" for app in result.apps)
     closest = closest_line(result.closest_segments, lang)
     if closest:
         out.append(closest)

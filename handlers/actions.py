@@ -50,6 +50,12 @@ def register(app: App, flows: SlackFlows) -> None:
         flows.export(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
                      team_id=team_id(body))
 
+    def more_apps(body: dict[str, Any], client: WebClient) -> None:
+        flows.more_apps(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body))
+
+    def open_recent(body: dict[str, Any], client: WebClient) -> None:
+        flows.open_recent(client, persona_id=action_value(body), user_id=user_id(body))
+
     def pick_segment(body: dict[str, Any], client: WebClient) -> None:
         flows.pick_segment(client, segment_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
                            team_id=team_id(body))
@@ -65,10 +71,13 @@ def register(app: App, flows: SlackFlows) -> None:
     on(re.compile(r"^persona_feedback_(up|down)$"), feedback)
     on("persona_feedback", feedback_buttons)
     on("persona_export", export)
+    on("persona_more_apps", more_apps)
+    on(re.compile(r"^home_open_persona_\d+$"), open_recent)
     on(re.compile(r"^persona_pick_segment_\d+$"), pick_segment)
     on("home_set_lang", set_lang)
 
     @app.options("segment_picker")
     def segment_options(ack: Ack, body: dict[str, Any]) -> None:
         # Typeahead must answer within Slack's 3 s: a ranked search over the cached segment list.
-        ack(options=flows.segment_options(str(body.get("value", ""))))
+        user_id = str((body.get("user") or {}).get("id", ""))
+        ack(options=flows.segment_options(str(body.get("value", "")), user_id=user_id))

@@ -115,7 +115,7 @@ def assert_persona_card(card: dict[str, Any]) -> None:
     # A pasted list is titled after its closest segment when one overlaps it enough.
     assert block(card, "persona_header")["text"]["text"].startswith(("Persona for", "Pasted apps, closest to "))
     for field in PROFILE_FIELDS:
-        assert profile_text(card, field).split("\n", 1)[1].strip() not in ("", "—")
+        assert profile_text(card, field).split("*  ", 1)[1].strip() not in ("", "—")
     block(card, "persona_apps")
     block(card, "persona_demographics")
     assert "persona_partnership" in action_ids({"blocks": blocks_of(card)})

@@ -204,6 +204,7 @@ def test_pasted_list_gets_a_card_for_those_apps(bot: Harness) -> None:
     card = slash_card(bot, APP_LIST, user="U0PASTE1", channel="C0PASTE1", name="paste")
     header = card["blocks"][0]["text"]["text"]
     closest = next(b for b in card["blocks"] if b["block_id"] == "persona_closest")["elements"][0]["text"]
+    closest = closest.replace("&amp;", "&")  # mrkdwn escapes what the plain-text header shows as is
     # Titled after the closest segment, which the card names first among the closest ones.
     assert header.startswith("Pasted apps, closest to ")
     assert closest.startswith(f"🧭 Closest segments: {header.removeprefix('Pasted apps, closest to ')}, ")
@@ -246,9 +247,10 @@ def test_the_picker_modal_offers_segments_as_you_type_and_makes_the_card(bot: Ha
     assert [o["value"] for o in elements["lang_block"]["options"]] == ["en", "zh-TW", "zh-CN"]
 
     # Typeahead: ranked segments in English or Chinese; an empty query lists them all, up to Slack's 100.
+    # Only real matches, best first, named in the user's language as far as it is known without calling Slack.
     options = bot.sender.block_suggestion("segment_picker", "fitness", view=view, user_id=user).json()["options"]
-    assert options[0] == {"text": {"type": "plain_text", "text": "Fitness enthusiasts in Taipei", "emoji": True},
-                          "value": "seg_001"}
+    assert options[0]["value"] == "seg_001" and len(options) < 5
+    assert options[0]["text"]["text"] in ("Fitness enthusiasts in Taipei", "台北健身愛好者", "台北健身爱好者")
     chinese = bot.sender.block_suggestion("segment_picker", "手遊", view=view, user_id=user).json()["options"]
     assert chinese[0]["value"] == "seg_004"
     everything = bot.sender.block_suggestion("segment_picker", "", view=view, user_id=user).json()["options"]
@@ -269,7 +271,7 @@ def test_the_picker_modal_offers_segments_as_you_type_and_makes_the_card(bot: Ha
     assert submitted.status == 200 and submitted.body == ""
     card = wait_url(bot, "modal", is_card)
     assert card["response_type"] == "ephemeral"
-    assert card["blocks"][0]["text"]["text"] == "Fitness enthusiasts in Taipei"
+    assert card["blocks"][0]["text"]["text"] == "台北健身愛好者"  # the name in the language chosen
     assert "基本屬性" in text_of(card)  # zh-TW, as chosen in the modal
     # The refused empty submission was not answered behind the modal's back.
     assert not any(has_block(p, "persona_error") for p in url_posts(bot, "modal"))
@@ -370,8 +372,22 @@ def test_app_home_lists_recent_personas_and_sets_the_language(bot: Harness) -> N
     slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="home-card")
     bot.sender.app_home_opened(user=user)
     again = bot.standin.wait_for("views.publish", lambda c: c.params.get("user_id") == user and c is not first)
-    recent = next(b for b in _view(again.params)["blocks"] if b.get("block_id") == "home_recent")
+    recent = next(b for b in _view(again.params)["blocks"] if b.get("block_id") == "home_recent_item_0")
     assert "Fitness enthusiasts in Taipei" in recent["text"]["text"]
+
+    # The same segment asked for again is one recent persona, the newest; its button opens the card again.
+    slash_card(bot, "fitness enthusiasts", user=user, channel="C0HOME3", name="home-card-3")
+    bot.sender.app_home_opened(user=user)
+    third = bot.standin.wait_for("views.publish", lambda c: c.params.get("user_id") == user
+                                 and c is not first and c is not again)
+    entries = [b for b in _view(third.params)["blocks"] if str(b.get("block_id", "")).startswith("home_recent_item_")]
+    assert len(entries) == 1
+    opener = entries[0]["accessory"]
+    assert opener["action_id"] == "home_open_persona_0"
+    assert bot.sender.block_action("home_open_persona_0", opener["value"], user_id=user,
+                                   view=bot.standin.home[user]).status == 200
+    reopened = wait_call(bot, "chat.postMessage", user, is_card)
+    assert persona_id(reopened.params) == opener["value"]
 
     home = bot.standin.home[user]
     assert bot.sender.block_action("home_set_lang", "zh-CN", user_id=user, view=home).status == 200
@@ -399,9 +415,13 @@ def test_share_posts_the_same_card_publicly_even_where_the_app_is_not_a_member(b
     assert persona_id(posted.params) == persona_id(card)
     assert "persona_share" not in action_ids(posted.params)
     assert blocks_of(posted.params)[0] == card["blocks"][0]
+    # A shared card keeps its source and coverage but not the model and prompt version.
+    footer = next(b for b in blocks_of(posted.params) if b.get("block_id") == "persona_footer")
+    assert "Source:" in str(footer) and "prompt" not in str(footer)
+    # The private copy collapses to a note, so the card does not show twice.
     confirmation = wait_url(bot, "share-click")
-    assert confirmation["response_type"] == "ephemeral" and confirmation["replace_original"] is False
-    assert f"<#{channel}>" in confirmation["text"]
+    assert confirmation["response_type"] == "ephemeral" and confirmation["replace_original"] is True
+    assert f"<#{channel}>" in confirmation["text"] and "blocks" not in confirmation
     public = [m for m in bot.standin.messages(channel) if not m["ephemeral_user"]]
     assert [persona_id(m) for m in public] == [persona_id(card)]
 
@@ -550,6 +570,29 @@ def vote(h: Harness, message: dict[str, Any], kind: str, *, user: str, channel: 
     element = next(e for b in message["blocks"] if b["type"] == "context_actions" for e in b["elements"])
     value = element["positive_button" if kind == "up" else "negative_button"]["value"]
     click(h, "persona_feedback", message, user=user, channel=channel, name=name, value=value)
+
+
+def test_regenerate_without_a_model_says_the_draft_is_deterministic_and_how_to_configure_one(bot: Harness) -> None:
+    user, channel = "U0REGENO1", "C0REGENO1"
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="regeno")
+    click(bot, "persona_regenerate", card, user=user, channel=channel, name="regeno-click")
+    new = wait_url(bot, "regeno-click", is_card)
+    note = wait_url(bot, "regeno-click", lambda p: "OPENAI_API_KEY" in p.get("text", ""))
+    assert note["replace_original"] is False and "deterministic" in note["text"]
+    assert new["blocks"][1:] and persona_id(new) != persona_id(card)
+
+
+def test_the_card_shows_the_top_apps_and_all_of_them_on_request(bot: Harness) -> None:
+    user, channel = "U0MOREAPPS", "C0MOREAPPS"
+    card = slash_card(bot, "fitness enthusiasts", user=user, channel=channel, name="more")
+    apps = next(b for b in card["blocks"] if b["block_id"] == "persona_apps")
+    assert len([line for line in apps["text"]["text"].splitlines() if line[:1] in "●○"]) == 5
+    assert apps["accessory"]["action_id"] == "persona_more_apps"
+    click(bot, "persona_more_apps", card, user=user, channel=channel, name="more-click",
+          value=apps["accessory"]["value"])
+    listed = wait_url(bot, "more-click", lambda p: "Grounded on" in p.get("text", ""))
+    assert listed["replace_original"] is False
+    assert len([line for line in listed["text"].splitlines() if line[:1] in "●○"]) == 10
 
 
 def test_feedback_is_acknowledged_privately(bot: Harness) -> None:

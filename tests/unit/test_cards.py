@@ -138,8 +138,12 @@ def test_normal_card_layout():
         "text": {"type": "plain_text", "text": "Fitness enthusiasts in Taipei", "emoji": True},
     }
     assert block_text(card, "persona_segment") == "Runners and gym-goers · 120,000 people"
-    assert block_text(card, "persona_field_basic_attributes") == "*Basic attributes*\nAbout basic_attributes."
-    assert block_text(card, "persona_field_lifestyle") == "*Lifestyle*\nAbout lifestyle."
+    # Key facts right under the headline: the largest age band, the gender split, the most over-indexing app.
+    facts = [e["text"] for e in block(card, "persona_facts")["elements"]]
+    assert facts[:2] == ["Largest age group: 25-34 (40.1%)", "Female 55.2% / male 44.8%"]
+    # Compact fields: the name leads the text on one line.
+    assert block_text(card, "persona_field_basic_attributes") == "*Basic attributes*  About basic_attributes."
+    assert block_text(card, "persona_field_lifestyle") == "*Lifestyle*  About lifestyle."
     assert block_text(card, "persona_cite_interests") == "↳ Keep, Strava"
     assert [b["block_id"] for b in card["blocks"] if b["block_id"].startswith("persona_cite_")] == [
         "persona_cite_basic_attributes",
@@ -209,19 +213,28 @@ def test_grounding_apps_mark_matched_and_unmatched():
     ]
 
 
+def card_id(card: dict) -> str:
+    return next(b for b in buttons(card) if b["action_id"] == "persona_regenerate")["value"]
+
+
 def test_two_hundred_apps_are_folded():
     card = persona_card(make_result(apps=make_apps(200)))
     assert_fits(card)
-    lines = block_text(card, "persona_apps").splitlines()
+    lines = block(card, "persona_apps")["text"]["text"].splitlines()
     assert lines[0] == "*Grounded on 200 apps*"
-    assert len([line for line in lines if line[0] in "●○"]) == 10
-    assert lines[-1] == "… and 190 more"
+    assert len([line for line in lines if line[0] in "●○"]) == 5
+    assert lines[-1] == "… and 195 more"
+    # The rest is one click away.
+    more = block(card, "persona_apps")["accessory"]
+    assert (more["action_id"], more["text"]["text"]) == ("persona_more_apps", "All 200 apps")
+    assert more["value"] == card_id(card)
+    assert "accessory" not in block(persona_card(make_result(apps=make_apps(5))), "persona_apps")
 
 
 def test_two_hundred_huge_hostile_apps_still_fit():
     card = persona_card(make_result(apps=make_apps(200, name="&<>" * 400 + HOSTILE)))
     assert_fits(card)
-    lines = block_text(card, "persona_apps").splitlines()
+    lines = block(card, "persona_apps")["text"]["text"].splitlines()
     assert lines[-1].startswith("… and ")
     shown = len([line for line in lines if line[0] in "●○"])
     assert lines[-1] == f"… and {200 - shown} more"
@@ -245,7 +258,7 @@ def test_long_profile_fields_are_cut_to_fit():
     sections = [block_text(card, f"persona_field_{field}") for field in PROFILE_FIELDS]
     assert all(s.endswith("…") for s in sections)
     # The five fields share the room evenly when all are long.
-    sizes = [length(s) - length(s.split("\n", 1)[0]) for s in sections]
+    sizes = [length(s) - length(s.split("*  ", 1)[0]) for s in sections]
     assert max(sizes) - min(sizes) <= 25, sizes
     assert min(sizes) > 1500
 
@@ -257,7 +270,7 @@ def test_a_single_long_field_gets_the_room_the_others_leave():
     assert_fits(card)
     interests = block_text(card, "persona_field_interests")
     assert interests.endswith("…") and length(interests) > 2900
-    assert block_text(card, "persona_field_lifestyle") == "*Lifestyle*\nAbout lifestyle."
+    assert block_text(card, "persona_field_lifestyle") == "*Lifestyle*  About lifestyle."
 
 
 def test_escaping_expansion_is_counted_before_cutting():
@@ -265,7 +278,7 @@ def test_escaping_expansion_is_counted_before_cutting():
     card = persona_card(make_result(profile_text="&" * 3000))
     assert_fits(card)
     for field in PROFILE_FIELDS:
-        body = block_text(card, f"persona_field_{field}").split("\n", 1)[1]
+        body = block_text(card, f"persona_field_{field}").split("*  ", 1)[1]
         assert re.fullmatch(r"(?:&amp;)+…", body), body[-20:]
 
 
@@ -363,8 +376,8 @@ def test_three_languages(lang: str):
     basic, psych, female, partnership, pasted_title = EXPECTED_TITLES[lang]
     card = persona_card(make_result(lang=lang))
     assert_fits(card)
-    assert block_text(card, "persona_field_basic_attributes").startswith(f"*{basic}*\n")
-    assert block_text(card, "persona_field_psychological_state").startswith(f"*{psych}*\n")
+    assert block_text(card, "persona_field_basic_attributes").startswith(f"*{basic}*  ")
+    assert block_text(card, "persona_field_psychological_state").startswith(f"*{psych}*  ")
     assert f"`{female}  " in block_text(persona_card(make_result(lang=lang), charts=False), "persona_demographics")
     assert f"{female} 55.2%" in block_text(card, "persona_demographics")
     assert buttons(card)[0]["text"]["text"] == partnership
@@ -392,7 +405,7 @@ def test_progress_card_without_demographics_and_with_many_hostile_apps():
     assert_fits(card)
     assert card["blocks"][0]["text"]["text"] == "200 個貼上 App 的人物誌"
     assert "persona_demographics" not in [b["block_id"] for b in card["blocks"]]
-    assert block_text(card, "persona_apps").endswith("… 還有 190 個")
+    assert block_text(card, "persona_apps").endswith("… 還有 195 個")
 
 
 def test_progress_card_with_hostile_title():
@@ -517,7 +530,7 @@ def test_checker_for_modals():
 
 PLACEHOLDERS = (
     "n", "size", "pct", "model", "version", "when", "ago", "name", "example", "query", "error", "channel", "seconds",
-    "ref", "items", "shared", "of", "names", "apps", "app", "ratio", "figures", "top", "category",
+    "ref", "items", "shared", "of", "names", "apps", "app", "ratio", "figures", "top", "category", "bucket", "split",
 )
 
 
@@ -685,5 +698,14 @@ def test_a_weak_closest_segment_is_named_but_not_the_title() -> None:
 def test_merged_names_are_shown_on_the_grounding_line() -> None:
     apps = [GroundingApp(name="RED", app_id="xhs", score=0.9, category="social", merged_from=["小紅書", "<@U1>"])]
     card = persona_card(pasted(make_result(apps=apps)))
-    assert block_text(card, "persona_apps").splitlines()[1] == "● RED (social) · 0.90 · merged with 小紅書, &lt;@U1&gt;"
+    assert block_text(card, "persona_apps").splitlines()[1] == "● RED (Social) · 0.90 · merged with 小紅書, &lt;@U1&gt;"
     assert "persona_closest" not in json.dumps(card)
+
+
+def test_a_card_shared_to_a_channel_keeps_source_and_coverage_and_drops_internals():
+    result = make_result(note="The language model timed out")
+    private = " ".join(e["text"] for e in block(persona_card(result, ephemeral=True), "persona_footer")["elements"])
+    shared = " ".join(e["text"] for e in block(persona_card(result, shared=True), "persona_footer")["elements"])
+    assert "Model: gpt-4.1-mini" in private and "timed out" in private
+    assert "Model" not in shared and "prompt" not in shared and "timed out" not in shared
+    assert "Source: data" in shared and "coverage 100%" in shared

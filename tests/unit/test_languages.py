@@ -60,8 +60,9 @@ def edited(code: str, **changes: object) -> Language:
          "zh-TW has 'strings.extra', which en lacks"),
         ({"zh-TW": lambda: edited("zh-TW", strings={**language("zh-TW").strings, "grounded_on": "依據 App"})},
          "zh-TW 'strings.grounded_on' has placeholders []"),
-        ({"zh-CN": lambda: edited("zh-CN", offline=language("zh-CN").offline.model_copy(update={"people": "主要"}))},
-         "zh-CN 'offline.people' has placeholders []"),
+        ({"zh-CN": lambda: edited("zh-CN", offline=language("zh-CN").offline.model_copy(
+            update={"people": ("主要", "{people}", "{people}")}))},
+         "zh-CN 'offline.people.0' has placeholders []"),
         ({"zh-CN": lambda: edited("zh-CN", strings={**language("zh-CN").strings, "age": " "})},
          "zh-CN 'strings.age' is empty"),
         ({"zh-CN": lambda: edited("zh-TW")}, "zh-CN.json says it is 'zh-TW'"),

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.app_matching import english_names, normalize_name
 from bot.config import LANGS
+from bot.languages import language
 from bot.lexicon import load_lexicon
 from bot.models import (
     PROFILE_FIELDS,
@@ -21,6 +23,7 @@ from bot.models import (
     PersonaDraft,
     WriterRequest,
 )
+from bot.offline_words import capitalize
 from bot.offline_writer import MAX_FIELD_CHARS, OfflineWriter, compose_draft
 from bot.writers import PersonaWriter
 
@@ -117,8 +120,13 @@ def assert_script(text: str, lang: str) -> None:
 def assert_valid(draft: PersonaDraft, request: WriterRequest) -> None:
     PersonaDraft.model_validate(draft.model_dump())
     assert draft.demographics_estimate is None
+    # App names are the data's proper nouns, quoted as the catalog (or, in English, their English name) has them.
+    names = sorted({n for app in request.grounding.apps for n in (app.name, *english_names().get(
+        normalize_name(app.name), ()))}, key=len, reverse=True)
     for text in prose(draft):
         assert text.strip() and len(text) <= MAX_FIELD_CHARS
+        for name in names:
+            text = text.replace(name, "")
         if request.lang == "en":
             assert not CJK.search(text), text
         else:
@@ -173,12 +181,12 @@ def test_basic_attributes_state_only_figures_from_the_demographics(name: str, la
 
 def test_fitness_draft_in_english_reads_as_expected() -> None:
     draft = compose_draft(request_for("fitness", "en"))
-    assert draft.profile.basic_attributes.startswith(
-        "Mostly men (61.5%), most often aged 25–34 (41.2%), followed by 18–24 (23.4%). Mainly active people"
-    )
-    assert draft.profile.personality.startswith("They come across as disciplined, goal-driven")
-    assert "fitness, food delivery and music apps" in draft.profile.personality
-    assert draft.profile.interests.startswith("Their interests include running, strength training")
+    assert draft.profile.basic_attributes.startswith(opening("en", "men", 61.5, "25–34", 41.2, "18–24", 23.4))
+    assert "active people" in draft.profile.basic_attributes
+    assert "disciplined, goal-driven" in draft.profile.personality
+    # Traits are tied to the apps themselves, named in the sentence.
+    assert "Keep" in draft.profile.personality
+    assert "running, strength training" in draft.profile.interests
     assert draft.hashtags.en[0] == "#FitnessLife" and draft.hashtags.zh[0] == "#健身日常"
     # The interests sentence cites the heaviest apps of the categories it mentions, never a category it skips.
     assert draft.citations.interests[:2] == ["Keep", "Strava"]
@@ -192,10 +200,10 @@ def test_fitness_draft_in_english_reads_as_expected() -> None:
 def test_chinese_drafts_use_each_script_and_its_vocabulary() -> None:
     tw = compose_draft(request_for("fitness", "zh-TW"))
     cn = compose_draft(request_for("fitness", "zh-CN"))
-    assert tw.profile.basic_attributes.startswith("以男性為主（61.5%），年齡多在25–34歲（41.2%）")
-    assert cn.profile.basic_attributes.startswith("以男性为主（61.5%），年龄多在25–34岁（41.2%）")
-    assert "外送" in tw.profile.personality and "外卖" in cn.profile.personality
-    assert "App" in tw.profile.personality and "应用" in cn.profile.personality
+    assert tw.profile.basic_attributes.startswith(opening("zh-TW", "男性", 61.5, "25–34歲", 41.2, "18–24歲", 23.4))
+    assert cn.profile.basic_attributes.startswith(opening("zh-CN", "男性", 61.5, "25–34岁", 41.2, "18–24岁", 23.4))
+    assert "自律" in tw.profile.personality and "自律" in cn.profile.personality
+    assert "健身族" in tw.profile.basic_attributes and "健身人群" in cn.profile.basic_attributes
     assert "、" in tw.profile.interests and "、" in cn.profile.interests
     assert tw.hashtags.zh[:2] == ["#健身日常", "#外送美食"]
     assert cn.hashtags.zh[:2] == ["#健身日常", "#外卖美食"]
@@ -206,10 +214,10 @@ def test_chinese_drafts_use_each_script_and_its_vocabulary() -> None:
 def test_parenting_and_gamer_audiences_are_told_apart() -> None:
     parents = compose_draft(request_for("parenting", "en"))
     gamers = compose_draft(request_for("gamers", "en"))
-    assert parents.profile.basic_attributes.startswith("Mostly women (72.3%), largely aged 25–34 (52.1%).")
+    assert parents.profile.basic_attributes.startswith(opening("en", "women", 72.3, "25–34", 52.1))
     assert "parents of young children" in parents.profile.basic_attributes
     assert "#ParentingLife" in parents.hashtags.en
-    assert gamers.profile.basic_attributes.startswith("Mostly men (68.0%)")
+    assert "men" in gamers.profile.basic_attributes.casefold() and "(68.0%)" in gamers.profile.basic_attributes
     assert "mobile gamers" in gamers.profile.basic_attributes
     assert "#MobileGaming" in gamers.hashtags.en
     assert parents.profile.interests != gamers.profile.interests
@@ -228,7 +236,7 @@ def test_empty_demographics_describe_the_audience_without_numbers() -> None:
 
 def test_unknown_apps_fall_back_to_generic_words_and_cite_the_apps() -> None:
     draft = compose_draft(request_for("unknown_only", "en"))
-    assert "everyday" in draft.profile.personality
+    assert "everyday" in draft.profile.interests
     assert draft.hashtags.en == ["#EverydayLife", "#MobileLife"]
     assert draft.citations.interests == ["FooApp", "BarApp"]
 
@@ -238,7 +246,7 @@ def test_unmatched_apps_do_not_dilute_known_categories() -> None:
     request = WriterRequest(grounding=Grounding(apps=apps), demographics=Demographics(), lang="en")
     draft = compose_draft(request)
     assert "everyday" not in " ".join(prose(draft))
-    assert "fitness apps" in draft.profile.personality
+    assert "disciplined" in draft.profile.personality
     assert all(cited == ["Keep"] for cited in draft.citations.model_dump().values())
 
 
@@ -246,7 +254,7 @@ def test_categories_are_weighted_by_the_sum_of_their_apps() -> None:
     apps = [app("Keep", "fitness", 0.9), app("Spotify", "music", 0.5), app("KKBOX", "music", 0.5)]
     request = WriterRequest(grounding=Grounding(apps=apps), demographics=Demographics(), lang="en")
     draft = compose_draft(request)
-    assert "music and fitness apps" in draft.profile.personality
+    assert draft.profile.personality.index("expressive") < draft.profile.personality.index("disciplined")
     assert draft.hashtags.en[:2] == ["#MusicLover", "#FitnessLife"]
     assert draft.citations.psychological_state == ["Spotify", "KKBOX", "Keep"]
 
@@ -254,28 +262,41 @@ def test_categories_are_weighted_by_the_sum_of_their_apps() -> None:
 def test_category_ids_are_matched_leniently() -> None:
     apps = [app("Keep", " Fitness ", 0.9), app("Uber", "ride-hailing", 0.5)]
     request = WriterRequest(grounding=Grounding(apps=apps), demographics=Demographics(), lang="en")
-    assert "fitness and ride-hailing apps" in compose_draft(request).profile.personality
+    personality = compose_draft(request).profile.personality
+    assert "disciplined" in personality and "time-conscious" in personality
 
 
 @pytest.mark.parametrize(
-    ("gender", "expected"),
+    ("gender", "frames", "figures"),
     [
-        ({"female": 50.5, "male": 49.5}, "An even mix of women (50.5%) and men (49.5%)"),
-        ({"female": 45.0, "male": 55.0}, "More men (55.0%) than women (45.0%)"),
-        ({"female": 80.0, "male": 20.0}, "Mostly women (80.0%)"),
-        ({"male": 100.0}, "Mostly men (100.0%)"),
-        ({"unknown": 70.0, "female": 20.0, "male": 10.0}, "More women (20.0%) than men (10.0%)"),
-        ({"non-binary": 61.0, "female": 39.0}, "Mostly non-binary (61.0%)"),
+        ({"female": 50.5, "male": 49.5}, "gender_even", ("women", "50.5", "men", "49.5")),
+        ({"female": 45.0, "male": 55.0}, "gender_more", ("men", "55.0", "women", "45.0")),
+        ({"female": 80.0, "male": 20.0}, "gender_mostly", ("women", "80.0")),
+        ({"male": 100.0}, "gender_mostly", ("men", "100.0")),
+        ({"unknown": 70.0, "female": 20.0, "male": 10.0}, "gender_more", ("women", "20.0", "men", "10.0")),
+        ({"non-binary": 61.0, "female": 39.0}, "gender_mostly", ("non-binary", "61.0")),
     ],
 )
-def test_gender_wording(gender: dict[str, float], expected: str) -> None:
+def test_gender_wording(gender: dict[str, float], frames: str, figures: tuple[str, ...]) -> None:
     request = WriterRequest(
         grounding=Grounding(apps=[app("Keep", "fitness", 0.9)]),
         demographics=Demographics(gender=gender),
         lang="en",
     )
     text = compose_draft(request).profile.basic_attributes
-    assert text.startswith(expected + "."), text
+    names = dict(zip(("g1", "p1", "g2", "p2"), figures, strict=False))
+    expected = tuple(capitalize(f.format(**names)) + "." for f in getattr(language("en").offline, frames))
+    assert text.startswith(expected), text
+
+
+def opening(lang: str, g1: str, p1: float, a1: str, q1: float, a2: str | None = None, q2: float = 0) -> tuple[str, ...]:
+    """The first sentence as the language's frames write it, whichever frame this persona drew: `startswith` one
+    of them. Men or women lead (`mostly`) and ages concentrate (`age_mostly`) or spread (`age_spread`)."""
+    ph = language(lang).offline
+    genders = [f.format(g1=g1, p1=f"{p1:.1f}") for f in ph.gender_mostly]
+    ages = ([f.format(a1=a1, p1=f"{q1:.1f}", a2=a2, p2=f"{q2:.1f}") for f in ph.age_spread] if a2 else
+            [f.format(a1=a1, p1=f"{q1:.1f}") for f in ph.age_mostly])
+    return tuple(capitalize(ph.figures_both.format(gender=g, age=a)).rstrip("。.") for g in genders for a in ages)
 
 
 def test_age_bucket_names_are_rendered_per_language() -> None:
@@ -295,9 +316,10 @@ def test_age_bucket_names_are_rendered_per_language() -> None:
 def test_estimated_figures_are_marked_as_such() -> None:
     apps, demographics = GROUNDINGS["gamers"]
     estimated = demographics.model_copy(update={"source": "ai_estimate"})
-    for lang, prefix in (("en", "Estimated: mostly men"), ("zh-TW", "推估：以男性為主"), ("zh-CN", "估算：以男性为主")):
+    for lang, prefix in (("en", "Estimated: "), ("zh-TW", "推估："), ("zh-CN", "估算：")):
         request = WriterRequest(grounding=Grounding(apps=apps), demographics=estimated, lang=lang)
-        assert compose_draft(request).profile.basic_attributes.startswith(prefix)
+        text = compose_draft(request).profile.basic_attributes
+        assert text.startswith(prefix) and "68.0%" in text
 
 
 def test_needs_estimate_still_leaves_the_estimate_to_the_pipeline() -> None:

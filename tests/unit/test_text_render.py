@@ -109,7 +109,7 @@ def test_multiline_fields_stay_indented():
     ("lang", "expected"),
     [
         ("en", ["Basic attributes", "Gender", "  female  ", "Grounded on 2 apps", "unmatched"]),
-        ("zh-TW", ["基本屬性", "性別", "  女性  ", "依據 2 個 App", "未比對到", "120,000 人"]),
+        ("zh-TW", ["基本屬性", "性別", "  女性  ", "依據 2 個 App", "未比對到", "12萬人"]),
         ("zh-CN", ["基本属性", "性别", "  女性  ", "基于 2 个 App", "未匹配", "来源：数据"]),
     ],
 )

@@ -12,32 +12,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
 
-from bot.followups.registry import kinds as followup_kinds
 from bot.i18n import t
-from bot.models import PROFILE_FIELDS, ClosestSegment, Demographics, GroundingApp, PersonaResult
+from bot.localized import category_label, count, segment_description
+from bot.models import PROFILE_FIELDS, CategoryLabels, ClosestSegment, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import escape, length, plain, single_line, truncate
 from bot.slack.blocks import charts as chart_blocks
 from bot.slack.blocks import limits
-from bot.slack.blocks.feedback import feedback_block
+from bot.slack.blocks.card_parts import (
+    APPS_FOLDED,
+    Block,
+    action_blocks,
+    button,
+    context,
+    footer,
+    hashtag_lines,
+    header,
+    headline_blocks,
+    more_apps_button,
+    mrkdwn_text,
+    plain_label,
+    section,
+)
 from bot.text_render import (
     closest_line,
     distribution_rows,
     format_score,
-    format_time,
     merged_note,
     source_label,
-    source_line,
     standout_lines,
     title,
 )
 
-Block = dict[str, Any]
-
-# Apps listed on the card before the rest are folded into "… and N more".
-APPS_SHOWN = 10
 BUCKETS_SHOWN = 12
 # Caps for the parts around the profile, chosen so that even at their worst the five profile fields keep
 # more than a thousand characters each under the message-wide text ceiling.
@@ -60,49 +66,6 @@ _TOTAL_MARGIN = 100
 
 
 _MARKUP_OPENER = re.compile(r"<[!@#]|<http")
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _plain_label(text: str, limit: int, fallback: str) -> str:
-    return truncate(single_line(text), limit) or truncate(single_line(fallback), limit) or "?"
-
-
-def _header(text: str, block_id: str) -> Block:
-    return {"type": "header", "block_id": block_id, "text": _plain(text)}
-
-
-def _section(text: str, block_id: str) -> Block:
-    return {"type": "section", "block_id": block_id, "text": _mrkdwn(text)}
-
-
-def _context(texts: Sequence[str], block_id: str) -> Block:
-    return {
-        "type": "context",
-        "block_id": block_id,
-        "elements": [_mrkdwn(text) for text in texts[: limits.MAX_CONTEXT_ELEMENTS]],
-    }
-
-
-def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> Block:
-    if length(value) > limits.MAX_BUTTON_VALUE:
-        # Values are ids we generate; one this long is a bug upstream, and cutting it would break the handler.
-        raise ValueError(f"button value for {action_id} is longer than {limits.MAX_BUTTON_VALUE} characters")
-    button: Block = {
-        "type": "button",
-        "action_id": action_id,
-        "text": _plain(_plain_label(label, limits.MAX_BUTTON_TEXT, action_id)),
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def _fit_lines(head: str, lines: Sequence[str], limit: int, lang: str, *, total: int) -> str:
@@ -131,12 +94,6 @@ def _share(lengths: Sequence[int], budget: int, cap: int) -> list[int]:
     return allot
 
 
-def _date_token(when: datetime) -> str:
-    # Slack renders this in each reader's own time zone; the part after `|` is for clients that cannot.
-    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return f"<!date^{int(aware.timestamp())}^{{date_short_pretty}} {{time}}|{format_time(aware)}>"
-
-
 # --- shared card parts -----------------------------------------------------------------------------------------
 
 
@@ -155,9 +112,9 @@ def _demographics_blocks(demographics: Demographics, lang: str, *, charts: bool 
     if drawn:
         # The charts' figures once more as text: what notifications and clients without charts show.
         line = truncate(escape(chart_blocks.figures_line(demographics, lang)), limits.MAX_TEXT_OBJECT)
-        return [*drawn, _context([line], "persona_demographics"), *_source_blocks(demographics, lang)]
+        return [*drawn, context([line], "persona_demographics"), *_source_blocks(demographics, lang)]
     fields = [
-        _mrkdwn(_distribution_field(dimension, dist, lang))
+        mrkdwn_text(_distribution_field(dimension, dist, lang))
         for dimension in ("age", "gender")
         if (dist := getattr(demographics, dimension))
     ]
@@ -165,13 +122,13 @@ def _demographics_blocks(demographics: Demographics, lang: str, *, charts: bool 
     if fields:
         blocks.append({"type": "section", "block_id": "persona_demographics", "fields": fields})
     else:
-        blocks.append(_section(t("demographics.none", lang), "persona_demographics"))
+        blocks.append(section(t("demographics.none", lang), "persona_demographics"))
     return [*blocks, *_source_blocks(demographics, lang)]
 
 
 def _source_blocks(demographics: Demographics, lang: str) -> list[Block]:
     label = source_label(demographics, lang)
-    return [_context([f"⚠️ {escape(label)}"], "persona_demographics_source")] if label else []
+    return [context([f"⚠️ {escape(label)}"], "persona_demographics_source")] if label else []
 
 
 def _standouts_block(apps: Sequence[GroundingApp], lang: str) -> list[Block]:
@@ -179,12 +136,12 @@ def _standouts_block(apps: Sequence[GroundingApp], lang: str) -> list[Block]:
     lines = [escape(line) for line in standout_lines(list(apps), lang, name_limit=_APP_NAME_LIMIT)]
     if not lines:
         return []
-    return [_section("\n".join([f"*{t('standouts.title', lang)}*", *lines]), "persona_standouts")]
+    return [section("\n".join([f"*{t('standouts.title', lang)}*", *lines]), "persona_standouts")]
 
 
-def _app_line(app: GroundingApp, lang: str) -> str:
+def _app_line(app: GroundingApp, lang: str, labels: dict[str, CategoryLabels] | None = None) -> str:
     line = f"{'●' if app.app_id else '○'} {truncate(escape(single_line(app.name)), _APP_NAME_LIMIT) or '?'}"
-    category = truncate(escape(single_line(app.category or "")), _CATEGORY_LIMIT)
+    category = truncate(escape(single_line(category_label(app.category, lang, labels))), _CATEGORY_LIMIT)
     if category:
         line += f" ({category})"
     if app.score is not None:
@@ -194,10 +151,17 @@ def _app_line(app: GroundingApp, lang: str) -> str:
     return line + _merged_suffix(app, lang)
 
 
-def _apps_block(apps: Sequence[GroundingApp], lang: str) -> Block:
+def _apps_block(
+    apps: Sequence[GroundingApp], lang: str, labels: dict[str, CategoryLabels] | None = None, *,
+    more: Block | None = None,
+) -> Block:
+    """The top apps; on the card the rest are one click away (`more`, "All N apps", posts the whole list)."""
     head = f"*{t('grounded_on', lang, n=len(apps))}*"
-    lines = [_app_line(app, lang) for app in apps[:APPS_SHOWN]]
-    return _section(_fit_lines(head, lines, limits.MAX_SECTION_TEXT, lang, total=len(apps)), "persona_apps")
+    lines = [_app_line(app, lang, labels) for app in apps[:APPS_FOLDED]]
+    block = section(_fit_lines(head, lines, limits.MAX_SECTION_TEXT, lang, total=len(apps)), "persona_apps")
+    if more:
+        block["accessory"] = more
+    return block
 
 
 # --- pasted lists: merged names and closest segments -------------------------------------------------------------
@@ -211,7 +175,7 @@ def _merged_suffix(app: GroundingApp, lang: str) -> str:
 
 def _closest_blocks(closest: Sequence[ClosestSegment], lang: str) -> list[Block]:
     line = closest_line(list(closest), lang)
-    return [_context([f"🧭 {truncate(escape(line), _CLOSEST_LIMIT)}"], "persona_closest")] if line else []
+    return [context([f"🧭 {truncate(escape(line), _CLOSEST_LIMIT)}"], "persona_closest")] if line else []
 
 
 def _pasted_title(n: int, lang: str) -> str:
@@ -221,51 +185,53 @@ def _pasted_title(n: int, lang: str) -> str:
 # --- the persona card ------------------------------------------------------------------------------------------
 
 
-def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: str | None = None,
-                 charts: bool = True) -> dict:
+def persona_card(
+    result: PersonaResult, *, ephemeral: bool = False, cached_ago: str | None = None, shared: bool = False,
+    charts: bool = True,
+) -> dict:
     """The finished persona as a message payload `{"text": fallback, "blocks": [...]}` within Slack's limits.
 
-    `ephemeral` cards (seen only by the requester) get a button to share them to the channel;
-    `cached_ago` ("5 min ago") is shown in the footer when the result came from the cache; `charts=False` draws
-    age and gender as text bars, for workspaces whose Slack refused the chart block.
+    It opens with a headline (who they are, then three key facts), keeps the five fields compact and folds the
+    grounding to the top apps behind an "All N apps" button. `ephemeral` cards (seen only by the requester) get a
+    button to share them to the channel; a `shared` card (posted to a channel) leaves out internals such as the
+    model and prompt version; `cached_ago` ("5 min ago") is shown in the footer when the result came from the cache;
+    `charts=False` draws age and gender as text bars, for workspaces whose Slack refused the chart block.
     """
     lang = result.meta.lang
     heading = title(result)
 
-    top: list[Block] = [_header(_plain_label(heading, limits.MAX_HEADER_TEXT, "…"), "persona_header")]
-    about = []
+    top: list[Block] = [header(plain_label(heading, limits.MAX_HEADER_TEXT, "…"), "persona_header")]
+    description, size = "", None
     if result.segment:
-        description = truncate(escape(single_line(result.segment.description)), _DESCRIPTION_LIMIT)
-        if description:
-            about.append(description)
+        description = truncate(escape(single_line(segment_description(result.segment, lang))), _DESCRIPTION_LIMIT)
         if result.segment.size is not None:
-            about.append(t("segment.size", lang, size=f"{result.segment.size:,}"))
-    if about:
-        top.append(_context([" · ".join(about)], "persona_segment"))
+            size = t("segment.size", lang, size=count(result.segment.size, lang))
+    top.extend(headline_blocks(result, description, size))
 
     citations: dict[str, Block | None] = {}
     for field in PROFILE_FIELDS:
         names = list(dict.fromkeys(single_line(name) for name in getattr(result.citations, field)))
         cited = ", ".join(escape(name) for name in names if name)
         citations[field] = (
-            _context([truncate(f"↳ {cited}", _CITATIONS_LIMIT)], f"persona_cite_{field}") if cited else None
+            context([truncate(f"↳ {cited}", _CITATIONS_LIMIT)], f"persona_cite_{field}") if cited else None
         )
 
     bottom: list[Block] = []
-    tag_lines = _hashtag_lines(result)
+    tag_lines = hashtag_lines(result)
     if tag_lines:
-        bottom.append(_section("\n".join([f"*{t('hashtags', lang)}*", *tag_lines]), "persona_hashtags"))
+        bottom.append(section("\n".join([f"*{t('hashtags', lang)}*", *tag_lines]), "persona_hashtags"))
     bottom.append({"type": "divider", "block_id": "persona_divider_data"})
     bottom.extend(_demographics_blocks(result.demographics, lang, charts=charts))
     bottom.extend(_standouts_block(result.apps, lang))
-    bottom.append(_apps_block(result.apps, lang))
+    bottom.append(_apps_block(result.apps, lang, result.categories, more=more_apps_button(result)))
     bottom.extend(_closest_blocks(result.closest_segments, lang))
     bottom.append({"type": "divider", "block_id": "persona_divider_footer"})
-    bottom.append(_context(_footer(result, cached_ago), "persona_footer"))
-    bottom.extend(_action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or ""))))
+    bottom.append(context(footer(result, cached_ago, shared=shared), "persona_footer"))
+    bottom.extend(action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or ""))))
 
     # The profile gets whatever the rest leaves under the message-wide ceiling, shared fairly between fields.
-    heads = [f"*{t(f'field.{field}', lang)}*\n" for field in PROFILE_FIELDS]
+    # Compact: each field's name leads its text on the same line.
+    heads = [f"*{t(f'field.{field}', lang)}*  " for field in PROFILE_FIELDS]
     bodies = [escape(getattr(result.profile, field).strip()) for field in PROFILE_FIELDS]
     fixed = limits.total_text([*top, *bottom, *(b for b in citations.values() if b)])
     budget = limits.MAX_TOTAL_TEXT - _TOTAL_MARGIN - fixed - sum(length(head) for head in heads)
@@ -274,7 +240,7 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
 
     middle: list[Block] = []
     for field, head, body, room in zip(PROFILE_FIELDS, heads, bodies, allot, strict=True):
-        middle.append(_section(head + (truncate(body, room) or "—"), f"persona_field_{field}"))
+        middle.append(section(head + (truncate(body, room) or "—"), f"persona_field_{field}"))
         if citations[field]:
             middle.append(citations[field])
 
@@ -286,70 +252,16 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
     return {"text": truncate(fallback, _FALLBACK_LIMIT), "blocks": [*top, *middle, *bottom]}
 
 
-def _hashtag_lines(result: PersonaResult) -> list[str]:
-    lines = []
-    for group in (result.hashtags.zh, result.hashtags.en):
-        tags = dict.fromkeys(tag.lstrip("#＃") for tag in map(single_line, group))
-        line = " ".join(f"#{escape(tag)}" for tag in tags if tag)
-        if line:
-            lines.append(truncate(line, _HASHTAG_LINE_LIMIT))
-    return lines
-
-
-def _footer(result: PersonaResult, cached_ago: str | None) -> list[str]:
-    lang, meta = result.meta.lang, result.meta
-    model = truncate(escape(single_line(meta.model)), _META_LIMIT) or "?"
-    version = truncate(escape(single_line(meta.prompt_version)), _META_LIMIT) or "?"
-    parts = [
-        escape(source_line(result.demographics, lang)),
-        t("model", lang, model=model, version=version),
-        t("generated", lang, when=_date_token(meta.generated_at)),
-    ]
-    ago = truncate(escape(single_line(cached_ago or "")), _META_LIMIT)
-    if ago:
-        parts.append(t("cached", lang, ago=ago))
-    elif meta.cached:
-        parts.append(t("cached", lang, ago="").strip())
-    if meta.writer == "offline":
-        parts.append(t("offline_draft", lang))
-    if meta.truncated_input:
-        parts.append(t("input_truncated", lang))
-    note = truncate(escape(single_line(meta.note or "")), _NOTE_LIMIT)
-    if note:
-        parts.append(note)
-    return parts
-
-
-def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = False) -> list[Block]:
-    # Buttons carry only the persona id: handlers load the persona from the store, never trust payload text.
-    follow_ups = [
-        _button(kind.text("button", lang), kind.action_id, persona_id, style=kind.button_style)
-        for kind in followup_kinds()
-    ]
-    if ephemeral:
-        follow_ups.append(_button(t("btn.share", lang), "persona_share", persona_id))
-    # A card with a note fell back to the offline draft: "Retry" says what the click is for (it regenerates).
-    if retry:
-        follow_ups.append(_button(t("btn.retry", lang), "persona_retry", persona_id))
-    else:
-        follow_ups.append(_button(t("btn.regenerate", lang), "persona_regenerate", persona_id))
-    follow_ups.append(_button(t("btn.export", lang), "persona_export", persona_id))
-    return [
-        {"type": "actions", "block_id": "persona_actions", "elements": follow_ups},
-        feedback_block(persona_id, lang),
-    ]
-
-
 # --- other messages ---------------------------------------------------------------------------------------------
 
 
 def progress_card(*, title: str | None, apps: list[GroundingApp], demographics: Demographics | None, lang: str) -> dict:
     """The data part of the card, shown while the persona text is being written."""
     writing = t("writing", lang)
-    heading = _plain_label(title or "", limits.MAX_HEADER_TEXT, _pasted_title(len(apps), lang))
+    heading = plain_label(title or "", limits.MAX_HEADER_TEXT, _pasted_title(len(apps), lang))
     blocks: list[Block] = [
-        _header(heading, "persona_header"),
-        _context([f"⏳ {writing}"], "persona_progress"),
+        header(heading, "persona_header"),
+        context([f"⏳ {writing}"], "persona_progress"),
     ]
     if demographics is not None:
         blocks.append({"type": "divider", "block_id": "persona_divider_data"})
@@ -361,7 +273,7 @@ def progress_card(*, title: str | None, apps: list[GroundingApp], demographics: 
 
 def working_message(lang: str) -> dict:
     working = t("working", lang)
-    return {"text": working, "blocks": [_context([f"⏳ {working}"], "persona_working")]}
+    return {"text": working, "blocks": [context([f"⏳ {working}"], "persona_working")]}
 
 
 def error_message(
@@ -374,23 +286,23 @@ def error_message(
 ) -> dict:
     """A friendly error with optional segment suggestions `(segment_id, name)`, an example and a Retry button."""
     message = truncate(escape(plain(text).strip()), limits.MAX_SECTION_TEXT - 20) or t("error.generic", lang)
-    blocks: list[Block] = [_section(f"⚠️ {message}", "persona_error")]
+    blocks: list[Block] = [section(f"⚠️ {message}", "persona_error")]
     buttons = [
-        _button(single_line(name) or segment_id, f"persona_pick_segment_{n}", segment_id)
+        button(single_line(name) or segment_id, f"persona_pick_segment_{n}", segment_id)
         for n, (segment_id, name) in enumerate(suggestions, start=1)
         # Ids are opaque machine names; one that carries Slack markup openers is not offered rather than escaped,
         # since the click sends the value back as the id to look up.
         if segment_id and length(segment_id) <= limits.MAX_BUTTON_VALUE and not _MARKUP_OPENER.search(segment_id)
     ][: limits.MAX_ACTIONS_ELEMENTS]
     if buttons:
-        blocks.append(_section(f"*{t('error.suggestions', lang)}*", "persona_suggestions_title"))
+        blocks.append(section(f"*{t('error.suggestions', lang)}*", "persona_suggestions_title"))
         blocks.append({"type": "actions", "block_id": "persona_suggestions", "elements": buttons})
     if example:
         shown = truncate(escape(single_line(example).replace("`", "'")), 500)
         if shown:
-            blocks.append(_context([t("error.example", lang, example=f"`{shown}`")], "persona_example"))
+            blocks.append(context([t("error.example", lang, example=f"`{shown}`")], "persona_example"))
     if retry_value:
-        retry = _button(t("btn.retry", lang), "persona_retry", retry_value)
+        retry = button(t("btn.retry", lang), "persona_retry", retry_value)
         blocks.append({"type": "actions", "block_id": "persona_retry_actions", "elements": [retry]})
     fallback = truncate(escape(single_line(text)), 1000) or t("error.generic", lang)
     return {"text": fallback, "blocks": blocks}

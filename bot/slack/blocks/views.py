@@ -10,6 +10,7 @@ from bot.config import LANGS
 from bot.followups.registry import get_kind
 from bot.i18n import t
 from bot.languages import language
+from bot.localized import segment_name
 from bot.models import SegmentInfo
 from bot.mrkdwn import escape, plain, single_line, truncate
 from bot.store import RECENT_PER_USER, RecentPersona
@@ -131,8 +132,9 @@ def product_modal(kind: FollowUpKind, lang: str, *, private_metadata: str) -> di
     }
 
 
-def segment_options(segments: Sequence[SegmentInfo]) -> list[dict[str, Any]]:
-    return [{"text": _plain(s.name), "value": s.id[:150]} for s in segments][:100]
+def segment_options(segments: Sequence[SegmentInfo], lang: str = "en") -> list[dict[str, Any]]:
+    """The picker's options: each segment under its name in the reader's language."""
+    return [{"text": _plain(segment_name(s, lang)), "value": s.id[:150]} for s in segments][:100]
 
 
 def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
@@ -151,13 +153,14 @@ def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
         _section(f"*{t('home.recent', lang)}*", "home_recent_title"),
     ]
     if recent:
-        lines = [
-            # Escaped before the cut, so ten titles full of "&" still fit one section.
-            f"• {truncate(escape(single_line(r.title)), 120) or '…'} — <!date^{int(r.created_at.timestamp())}"
-            f"^{{date_short_pretty}} {{time}}|{r.created_at:%Y-%m-%d %H:%M} UTC>"
-            for r in recent[:RECENT_PER_USER]
-        ]
-        blocks.append(_section("\n".join(lines), "home_recent"))
+        for i, r in enumerate(distinct_recent(recent)[:RECENT_PER_USER]):
+            # Escaped before the cut, so a title full of "&" still fits.
+            line = (f"• {truncate(escape(single_line(r.title)), 120) or '…'} — <!date^{int(r.created_at.timestamp())}"
+                    f"^{{date_short_pretty}} {{time}}|{r.created_at:%Y-%m-%d %H:%M} UTC>")
+            section = _section(line, f"home_recent_item_{i}")
+            # One action id per button: Slack routes on it, and a view may not repeat one.
+            section["accessory"] = _button(t("btn.open", lang), f"home_open_persona_{i}", value=r.persona_id[:150])
+            blocks.append(section)
     else:
         blocks.append(_section(t("home.no_recent", lang), "home_recent"))
     return {"type": "home", "blocks": blocks}
@@ -214,6 +217,19 @@ def followup_messages(report: FollowUpReport, lang: str) -> list[dict[str, Any]]
         messages[-1].append(block)
         chars += size
     return [{"text": payload["text"], "blocks": blocks} for blocks in messages]
+
+
+def distinct_recent(recent: Sequence[RecentPersona]) -> list[RecentPersona]:
+    """Newest first, one entry per title and language: asking for the same segment twice is one recent persona."""
+    newest = sorted(recent, key=lambda r: r.created_at, reverse=True)
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for r in newest:
+        key = (single_line(r.title).casefold(), r.lang)
+        if key not in seen:
+            seen.add(key)
+            kept.append(r)
+    return kept
 
 
 def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:

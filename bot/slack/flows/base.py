@@ -52,20 +52,20 @@ class FlowsBase:
         return self.langs.known(user_id)
 
     def _card(self, result: PersonaResult, *, ephemeral: bool, team_id: str | None = None,
-              charts: bool = True) -> dict[str, Any]:
+              charts: bool = True, shared: bool = False) -> dict[str, Any]:
         cached_ago = views.time_ago(result.meta.generated_at, result.meta.lang) if result.meta.cached else None
         charts = charts and not (team_id and self.store.charts_refused(team_id))
-        return cards.persona_card(result, ephemeral=ephemeral, cached_ago=cached_ago, charts=charts)
+        return cards.persona_card(result, ephemeral=ephemeral, cached_ago=cached_ago, charts=charts, shared=shared)
 
     def send_card(self, send: Callable[[dict[str, Any]], object], result: PersonaResult, *, ephemeral: bool,
-                  team_id: str | None) -> None:
+                  team_id: str | None, shared: bool = False) -> None:
         """Sends the card with charts; if Slack refuses them (`invalid_blocks`), again without, and remembers that.
 
         Slack names neither the block nor the reason, so a refused card with charts is taken as this workspace's
         Slack not drawing them: its later cards are sent without charts at once, and nobody gets an error instead
         of a card. A card refused for anything else, or refused without charts, raises as before.
         """
-        payload = self._card(result, ephemeral=ephemeral, team_id=team_id)
+        payload = self._card(result, ephemeral=ephemeral, team_id=team_id, shared=shared)
         try:
             send(payload)
         except (SurfaceError, SlackApiError) as exc:
@@ -75,7 +75,7 @@ class FlowsBase:
             log.warning("charts_refused", extra={"team_id": team_id})
             if team_id:
                 self.store.refuse_charts(team_id)
-            send(self._card(result, ephemeral=ephemeral, charts=False))
+            send(self._card(result, ephemeral=ephemeral, charts=False, shared=shared))
 
     @staticmethod
     def _safe_show(surface: Surface, payload: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""The card's own buttons: Share to channel, feedback and Export."""
+"""The card's own buttons: Share to channel, feedback, Export and "All N apps"."""
 
 from __future__ import annotations
 
@@ -12,14 +12,19 @@ from bot.config import Lang
 from bot.export import persona_csv, persona_markdown
 from bot.i18n import t
 from bot.models import PersonaResult
+from bot.mrkdwn import escape, truncate
 from bot.slack.blocks import card as cards
 from bot.slack.blocks.feedback import parse_vote
 from bot.slack.flows.base import FlowsBase
 from bot.slack.flows.permissions import may_use
 from bot.slack.surfaces import ResponseUrlSurface, SurfaceError
 from bot.store import Feedback, StoredPersona
+from bot.text_render import app_line
 
 log = logging.getLogger(__name__)
+
+# A private note's text; Slack shows up to 40,000 characters, but a list longer than this is no longer readable.
+MAX_NOTICE_TEXT = 3900
 
 # Slack's answers when a message cannot go where it was sent, mapped to what we tell the user.
 SHARE_REFUSALS = {
@@ -42,6 +47,7 @@ class CardActionFlows(FlowsBase):
                                               requester_only=True):
             log.warning("persona_use_refused", extra={"action": "share", "persona_id": persona_id})
             reply, stored = {"text": t("msg.not_your_persona", lang)}, None
+        collapse = False
         if stored is not None:
             try:
                 posted: list[str] = []
@@ -49,17 +55,30 @@ class CardActionFlows(FlowsBase):
                 def post(card: dict[str, Any]) -> None:
                     posted.append(str(client.chat_postMessage(channel=channel, **card)["ts"]))
 
-                self.send_card(post, stored.result, ephemeral=False, team_id=team_id)
+                self.send_card(post, stored.result, ephemeral=False, team_id=team_id, shared=True)
                 self.link_thread(channel, posted[-1], stored.result.id)
-                reply = {"text": t("msg.shared", lang, channel=channel)}
+                # The private copy becomes a note, so the card does not show twice in the channel.
+                reply, collapse = {"text": t("msg.shared_collapsed", lang, channel=channel)}, True
             except SlackApiError as exc:
                 error = str(exc.response.get("error", ""))
                 key = SHARE_REFUSALS.get(error, "msg.share_failed")
                 reply = cards.error_message(t(key, lang, error=error), lang)
         try:
-            ResponseUrlSurface(response_url).add(reply)
+            ResponseUrlSurface(response_url, replace_first=collapse).show(reply)
         except SurfaceError as exc:
             log.warning("share_reply_failed", extra={"error": exc.error})
+
+    def more_apps(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any]) -> None:
+        """Every grounding app of a card, privately next to it (the card itself shows the top few)."""
+        stored = self.stored(persona_id)
+        if stored is None:
+            self.expired(client, where, user_id)
+            return
+        result = stored.result
+        lang = result.meta.lang
+        lines = [escape(app_line(app, lang, labels=result.categories)) for app in result.apps]
+        text = truncate("\n".join([f"*{t('grounded_on', lang, n=len(result.apps))}*", *lines]), MAX_NOTICE_TEXT)
+        self._notice(client, where, user_id, text)
 
     def feedback(self, *, persona_id: str, user_id: str, vote: str, response_url: str | None,
                  client: WebClient, where: dict[str, Any], team_id: str | None = None) -> None:

@@ -167,6 +167,9 @@ class PersonaFlows(FlowsBase):
             return
         surface = self.card_surface(client, where, replace=True)
         self.deliver(surface, stored.request, user_id, refresh=True)
+        if not self.service.has_llm:
+            # Otherwise the click seems to do nothing: say why the words stay the same and how to change that.
+            self._notice(client, where, user_id, t("msg.regenerate_offline", stored.request.lang))
 
 
 def _bad_paste_message(exc: NoKnownApps | ScoresOutOfRange, lang: str) -> str:
