@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.cli_compare import add_compare_command
 from bot.config import LANGS, Settings, get_settings
 from bot.errors import PersonaError
 from bot.text_render import display_width, pad
@@ -185,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json", "blocks"], default="text")
     p.add_argument("--refresh", action="store_true", help="bypass the cache and write the persona again")
     p.set_defaults(func=cmd_persona)
+
+    add_compare_command(sub)
 
     p = sub.add_parser("parse-apps", help="show how a pasted app list is understood, as JSON")
     p.add_argument("text", nargs="?", metavar="TEXT", help="the pasted list; - or nothing reads stdin")
