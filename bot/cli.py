@@ -25,6 +25,12 @@ log = logging.getLogger("bot.cli")
 EXIT_USAGE = 2
 
 
+class UsageError(PersonaError):
+    """Options that do not go together."""
+
+    exit_code = EXIT_USAGE
+
+
 def _read_arg(value: str) -> str:
     """`-` means standard input, as in most Unix tools."""
     if value == "-":
@@ -72,8 +78,18 @@ def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
         request = PersonaRequest(kind="segment", query=args.segment, lang=args.lang or settings.default_lang)
     else:
         request = PersonaRequest(kind="apps", query=_read_arg(args.apps), lang=args.lang or settings.default_lang)
+    if args.format == "pptx" and not args.output:
+        raise UsageError("--format pptx writes a file: add --output FILE.pptx")
     result = service.run(request, refresh=args.refresh)
-    if args.format == "json":
+    if args.format == "pptx":
+        from bot.export_pptx import persona_pptx
+
+        try:
+            Path(args.output).write_bytes(persona_pptx(result))
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        print(f"Wrote {args.output}", file=sys.stderr)
+    elif args.format == "json":
         _print_json(result.model_dump(mode="json"))
     elif args.format == "blocks":
         from bot.slack.blocks.card import persona_card
@@ -183,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--segment", metavar="NAME_OR_ID", help="segment id, or its name in Chinese or English")
     src.add_argument("--apps", metavar="TEXT", help='pasted app list, e.g. "小红书 0.92, Keep 0.85"; - reads stdin')
     p.add_argument("--lang", choices=LANGS, default=None, help="output language (default from settings)")
-    p.add_argument("--format", choices=["text", "json", "blocks"], default="text")
+    p.add_argument("--format", choices=["text", "json", "blocks", "pptx"], default="text",
+                   help="pptx: a one-slide PowerPoint deck, written to --output")
+    p.add_argument("--output", metavar="FILE", help="where --format pptx writes the deck")
     p.add_argument("--refresh", action="store_true", help="bypass the cache and write the persona again")
     p.set_defaults(func=cmd_persona)
 
