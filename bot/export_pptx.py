@@ -57,8 +57,9 @@ def set_typefaces(font: Font, east_asian: str) -> None:
 
 
 def _paragraph(frame: TextFrame, text: str, *, size: int, east_asian: str, bold: bool = False,
-               color: RGBColor = _INK, first: bool = False) -> None:
+               color: RGBColor = _INK, first: bool = False, space_before: int = 0) -> None:
     paragraph = frame.paragraphs[0] if first else frame.add_paragraph()
+    paragraph.space_before = Pt(space_before)
     run = paragraph.add_run()
     run.text = text
     run.font.size, run.font.bold = Pt(size), bold
@@ -103,15 +104,18 @@ def persona_pptx(result: PersonaResult) -> bytes:
     slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank
 
     head = _text_box(slide, 0.5, 0.3, 12.3, 1.0)
-    _paragraph(head, single_line(title(result)), size=28, bold=True, east_asian=east_asian, first=True)
+    # The segment's name in the persona's language, as a rep would title the slide.
+    name = single_line(result.segment.localized_name(lang)) if result.segment else ""
+    _paragraph(head, name or single_line(title(result)), size=28, bold=True, east_asian=east_asian, first=True)
     tags = " ".join(single_line(tag) for tag in result.hashtags.zh + result.hashtags.en)
     _paragraph(head, tags, size=14, color=_ACCENT, east_asian=east_asian)
 
     profile = _text_box(slide, 0.5, 1.45, 7.2, 5.35)
     for i, field in enumerate(PROFILE_FIELDS):
-        _paragraph(profile, t("field." + field, lang), size=13, bold=True, color=_ACCENT, east_asian=east_asian,
-                   first=i == 0)
-        _paragraph(profile, plain(getattr(result.profile, field))[:_FIELD_LIMIT], size=11, east_asian=east_asian)
+        _paragraph(profile, t("field." + field, lang), size=15, bold=True, color=_ACCENT, east_asian=east_asian,
+                   first=i == 0, space_before=0 if i == 0 else 10)
+        _paragraph(profile, plain(getattr(result.profile, field))[:_FIELD_LIMIT], size=13, east_asian=east_asian,
+                   space_before=2)
 
     demographics = result.demographics
     if demographics.age:
@@ -122,11 +126,11 @@ def persona_pptx(result: PersonaResult) -> bytes:
                east_asian)
 
     apps = _text_box(slide, 7.9, 4.15, 5.1, 2.65)
-    _paragraph(apps, t("grounded_on", lang, n=len(result.apps)), size=12, bold=True, color=_ACCENT,
+    _paragraph(apps, t("grounded_on", lang, n=len(result.apps)), size=14, bold=True, color=_ACCENT,
                east_asian=east_asian, first=True)
     for app in result.apps[:_APPS_SHOWN]:
         score = f" · {format_score(app.score)}" if app.score is not None else ""
-        _paragraph(apps, f"{single_line(app.name)}{score}", size=10, east_asian=east_asian)
+        _paragraph(apps, f"{single_line(app.name)}{score}", size=11, east_asian=east_asian)
 
     caveat = source_label(demographics, lang)
     footer = " · ".join(part for part in (source_line(demographics, lang), caveat, result.meta.model,
