@@ -14,6 +14,8 @@ An app a segment does not list counts as confidence 0 there.
 from __future__ import annotations
 
 import math
+import re
+import shlex
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -34,6 +36,11 @@ MIN_SEGMENTS, MAX_SEGMENTS = 2, 4
 DISTINCTIVE_SHOWN = 3
 SHARED_SHOWN = 5
 OVERLAP_MEASURE = "weighted_jaccard_confidence"
+# `/persona compare A B`: the word that starts a comparison, in each language people type it.
+COMPARE_WORDS = ("compare", "比較", "比较")
+# Names with spaces are separated by one of these ("Fitness enthusiasts in Taipei, Mobile gamers"); without one,
+# each word (or "quoted name") is a segment.
+_NAME_SEPARATORS = re.compile(r"\s*(?:[,，、;；|\n]|\s+vs\.?\s+)\s*", re.IGNORECASE)
 
 
 class CompareInputError(PersonaError):
@@ -86,6 +93,24 @@ class Comparison(BaseModel):
     overlap_measure: str = OVERLAP_MEASURE
     # One line per segment: what sets it apart from the others, computed from the figures above.
     summary: list[str] = Field(default_factory=list)
+
+
+def compare_queries(text: str) -> list[str] | None:
+    """The segment queries of `compare A B …`, or None when the text is no comparison."""
+    head, _, rest = text.strip().partition(" ")
+    if head.casefold() not in COMPARE_WORDS:
+        # Chinese is typed without a space: "比較健身 遊戲" is still a comparison.
+        word = next((w for w in COMPARE_WORDS[1:] if text.strip().startswith(w)), None)
+        if word is None:
+            return None
+        rest = text.strip()[len(word):]
+    rest = rest.strip()
+    if _NAME_SEPARATORS.search(rest):
+        return [part for part in _NAME_SEPARATORS.split(rest) if part.strip()]
+    try:
+        return shlex.split(rest.replace("“", '"').replace("”", '"'))
+    except ValueError:  # an unclosed quote: read it as words
+        return rest.split()
 
 
 def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:

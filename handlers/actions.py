@@ -42,8 +42,12 @@ def register(app: App, flows: SlackFlows) -> None:
                        response_url=body.get("response_url"), where=where_clicked(body), team_id=team_id(body))
 
     def export(body: dict[str, Any], client: WebClient) -> None:
-        flows.export(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
+        flows.export(client, value=action_value(body), user_id=user_id(body), where=where_clicked(body),
                      team_id=team_id(body))
+
+    def compare(body: dict[str, Any], client: WebClient) -> None:
+        flows.open_compare_modal(client, trigger_id=body["trigger_id"], persona_id=action_value(body),
+                                 user_id=user_id(body), where=where_clicked(body))
 
     def pick_segment(body: dict[str, Any], client: WebClient) -> None:
         flows.pick_segment(client, segment_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
@@ -59,6 +63,7 @@ def register(app: App, flows: SlackFlows) -> None:
     on(re.compile(r"^persona_(regenerate|retry)$"), regenerate)
     on(re.compile(r"^persona_feedback_(up|down)$"), feedback)
     on("persona_export", export)
+    on("persona_compare", compare)
     on(re.compile(r"^persona_pick_segment_\d+$"), pick_segment)
     on("home_set_lang", set_lang)
 

@@ -20,6 +20,7 @@ from bot.i18n import t
 from bot.models import PROFILE_FIELDS, ClosestSegment, Demographics, GroundingApp, PersonaResult
 from bot.mrkdwn import escape, length, plain, single_line, truncate
 from bot.slack.blocks import limits
+from bot.slack.blocks.export_menu import export_menu
 from bot.text_render import (
     closest_line,
     distribution_rows,
@@ -251,7 +252,8 @@ def persona_card(result: PersonaResult, *, ephemeral: bool = False, cached_ago: 
     bottom.extend(_closest_blocks(result.closest_segments, lang))
     bottom.append({"type": "divider", "block_id": "persona_divider_footer"})
     bottom.append(_context(_footer(result, cached_ago), "persona_footer"))
-    bottom.extend(_action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or ""))))
+    bottom.extend(_action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or "")),
+                                 comparable=result.segment is not None))
 
     # The profile gets whatever the rest leaves under the message-wide ceiling, shared fairly between fields.
     heads = [f"*{t(f'field.{field}', lang)}*\n" for field in PROFILE_FIELDS]
@@ -309,12 +311,15 @@ def _footer(result: PersonaResult, cached_ago: str | None) -> list[str]:
     return parts
 
 
-def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = False) -> list[Block]:
+def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = False,
+                   comparable: bool = False) -> list[Block]:
     # Buttons carry only the persona id: handlers load the persona from the store, never trust payload text.
     follow_ups = [
         _button(kind.text("button", lang), kind.action_id, persona_id, style=kind.button_style)
         for kind in followup_kinds()
     ]
+    if comparable:  # a pasted list has no size or measured audience to set beside a segment's
+        follow_ups.append(_button(t("btn.compare", lang), "persona_compare", persona_id))
     if ephemeral:
         follow_ups.append(_button(t("btn.share", lang), "persona_share", persona_id))
     # A card with a note fell back to the offline draft: "Retry" says what the click is for (it regenerates).
@@ -325,7 +330,7 @@ def _action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool =
     feedback = [
         _button(t("btn.feedback_up", lang), "persona_feedback_up", persona_id),
         _button(t("btn.feedback_down", lang), "persona_feedback_down", persona_id),
-        _button(t("btn.export", lang), "persona_export", persona_id),
+        export_menu(persona_id, lang),
     ]
     return [
         {"type": "actions", "block_id": "persona_actions", "elements": follow_ups},

@@ -51,3 +51,45 @@ def comparison_message(comparison: Comparison) -> dict[str, Any]:
     names = ", ".join(segment_name(s, lang) for s in comparison.segments)
     fallback = truncate(single_line(t("compare.fallback", lang, names=names)), _FALLBACK_LIMIT)
     return {"text": fallback, "blocks": blocks}
+
+
+# --- the "Compare with…" modal ---------------------------------------------------------------------------------
+
+# One picker per other segment: Compare takes two to four segments, the card's own being the first.
+OTHER_PICKERS = 3
+
+
+def compare_picker_block(n: int) -> str:
+    return f"compare_segment_{n}"
+
+
+def compare_modal(lang: str, segment_name: str, *, private_metadata: str) -> dict[str, Any]:
+    """Pick the segments to compare with the card's; each picker is the persona picker's typeahead."""
+    blocks: list[Block] = [
+        {"type": "section", "block_id": "compare_with",
+         "text": {"type": "mrkdwn", "verbatim": True,
+                  "text": escape(t("compare.modal.segments", lang, name=single_line(segment_name)))}},
+    ]
+    for n in range(1, OTHER_PICKERS + 1):
+        blocks.append({
+            "type": "input",
+            "block_id": compare_picker_block(n),
+            "optional": True,
+            "label": _plain(t("compare.modal.segment_n", lang, n=n), 2000),
+            **({"hint": _plain(t("compare.modal.hint", lang), 2000)} if n == 1 else {}),
+            "element": {"type": "external_select", "action_id": "segment_picker", "min_query_length": 0,
+                        "placeholder": _plain(t("modal.segment_placeholder", lang), 150)},
+        })
+    return {
+        "type": "modal",
+        "callback_id": "compare_modal",
+        "private_metadata": private_metadata[:3000],
+        "title": _plain(t("compare.modal.title", lang), 24),
+        "submit": _plain(t("compare.modal.submit", lang), 24),
+        "close": _plain(t("modal.close", lang), 24),
+        "blocks": blocks,
+    }
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(single_line(text), limit) or "…", "emoji": True}
