@@ -67,7 +67,8 @@ def register(app: App, flows: SlackFlows) -> None:
     on(re.compile(r"^persona_pick_segment_\d+$"), pick_segment)
     on("home_set_lang", set_lang)
 
-    @app.options("segment_picker")
+    # The persona picker, and the numbered pickers of the compare modal.
+    @app.options(re.compile(r"^segment_picker(_\d+)?$"))
     def segment_options(ack: Ack, body: dict[str, Any]) -> None:
         # Typeahead must answer within Slack's 3 s: a ranked search over the cached segment list.
         ack(options=flows.segment_options(str(body.get("value", ""))))

@@ -43,7 +43,7 @@ def register(app: App, flows: SlackFlows) -> None:
                                   private_metadata=view.get("private_metadata", ""))
 
     def picked(view: dict[str, Any]) -> list[str | None]:
-        return [state_value(view, block_id, "segment_picker") for block_id in flows.compare_pickers]
+        return [state_value(view, block_id, action_id) for block_id, action_id in flows.compare_pickers]
 
     def ack_compare_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         errors = flows.compare_modal_errors(user_id(body), picked(view), view.get("private_metadata", ""))

@@ -111,7 +111,7 @@ def persona_id(params: dict[str, Any]) -> str:
     values = {
         e.get("value")
         for b in blocks_of(params) if b.get("block_id") in ("persona_actions", "persona_feedback")
-        for e in b["elements"]
+        for e in b["elements"] if "value" in e  # the Export menu's options carry `<format>:<id>`
     }
     assert len(values) == 1, values
     return str(values.pop())

@@ -14,6 +14,10 @@ _MAX_BUTTON_TEXT = 75
 _MAX_ID = 255
 _MAX_MODAL_TITLE = 24
 _MAX_PRIVATE_METADATA = 3000
+# The table block (docs.slack.dev/reference/block-kit/blocks/table-block): rows, cells per row and column
+# settings; one table per message.
+_MAX_TABLE_ROWS = 100
+_MAX_TABLE_CELLS = 20
 
 
 def _text_of(obj: Any) -> str:
@@ -44,6 +48,8 @@ def block_problems(blocks: Any, max_blocks: int, pointer: str = "/blocks") -> li
         limit = {"section": _MAX_SECTION_TEXT, "header": _MAX_HEADER_TEXT}.get(block["type"])
         if limit is not None and len(_text_of(block.get("text"))) > limit:
             problems.append(f"[ERROR] must be less than {limit + 1} characters [json-pointer:{where}/text/text]")
+        if block["type"] == "table":
+            problems.extend(table_problems(block, where))
         for key, element in _block_elements(block):
             action_id = element.get("action_id")
             if action_id is not None:
@@ -53,6 +59,33 @@ def block_problems(blocks: Any, max_blocks: int, pointer: str = "/blocks") -> li
             if element.get("type") == "button" and len(_text_of(element.get("text"))) > _MAX_BUTTON_TEXT:
                 limit_text = f"must be less than {_MAX_BUTTON_TEXT + 1} characters"
                 problems.append(f"[ERROR] {limit_text} [json-pointer:{where}/{key}/text/text]")
+    if sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "table") > 1:
+        problems.append(f"[ERROR] only_one_table_allowed [json-pointer:{pointer}]")
+    return problems
+
+
+def table_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    """A table's rows: 1–100 of 1–20 cells, each raw_text with text or rich_text; at most 20 column settings."""
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not rows:
+        return [f"[ERROR] missing required field: rows [json-pointer:{where}/rows]"]
+    problems = []
+    if len(rows) > _MAX_TABLE_ROWS:
+        problems.append(f"[ERROR] no more than {_MAX_TABLE_ROWS} items allowed [json-pointer:{where}/rows]")
+    settings = block.get("column_settings")
+    if settings is not None and (not isinstance(settings, list) or len(settings) > _MAX_TABLE_CELLS):
+        problems.append(f"[ERROR] no more than {_MAX_TABLE_CELLS} items allowed [json-pointer:{where}/column_settings]")
+    for r, row in enumerate(rows):
+        if not isinstance(row, list) or not row:
+            problems.append(f"[ERROR] must provide an array [json-pointer:{where}/rows/{r}]")
+            continue
+        if len(row) > _MAX_TABLE_CELLS:
+            problems.append(f"[ERROR] no more than {_MAX_TABLE_CELLS} items allowed [json-pointer:{where}/rows/{r}]")
+        for c, cell in enumerate(row):
+            kind = cell.get("type") if isinstance(cell, dict) else None
+            if kind == "rich_text" or (kind == "raw_text" and isinstance(cell.get("text"), str) and cell["text"]):
+                continue
+            problems.append(f"[ERROR] must be raw_text with text or rich_text [json-pointer:{where}/rows/{r}/{c}]")
     return problems
 
 

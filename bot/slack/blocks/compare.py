@@ -63,6 +63,12 @@ def compare_picker_block(n: int) -> str:
     return f"compare_segment_{n}"
 
 
+def compare_picker_action(n: int) -> str:
+    """The persona picker's action id, numbered after the first: action ids must differ within a view, and the
+    typeahead listener answers every `segment_picker…`."""
+    return "segment_picker" if n == 1 else f"segment_picker_{n}"
+
+
 def compare_modal(lang: str, segment_name: str, *, private_metadata: str) -> dict[str, Any]:
     """Pick the segments to compare with the card's; each picker is the persona picker's typeahead."""
     blocks: list[Block] = [
@@ -77,7 +83,7 @@ def compare_modal(lang: str, segment_name: str, *, private_metadata: str) -> dic
             "optional": True,
             "label": _plain(t("compare.modal.segment_n", lang, n=n), 2000),
             **({"hint": _plain(t("compare.modal.hint", lang), 2000)} if n == 1 else {}),
-            "element": {"type": "external_select", "action_id": "segment_picker", "min_query_length": 0,
+            "element": {"type": "external_select", "action_id": compare_picker_action(n), "min_query_length": 0,
                         "placeholder": _plain(t("modal.segment_placeholder", lang), 150)},
         })
     return {

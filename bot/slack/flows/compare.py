@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 class CompareFlows(FlowsBase):
     # The block ids of the modal's pickers, for the listener that reads them.
-    compare_pickers = tuple(compare_blocks.compare_picker_block(n) for n in range(1, compare_blocks.OTHER_PICKERS + 1))
+    compare_pickers = tuple((compare_blocks.compare_picker_block(n), compare_blocks.compare_picker_action(n))
+                            for n in range(1, compare_blocks.OTHER_PICKERS + 1))
 
     @staticmethod
     def is_compare(text: str) -> bool:
