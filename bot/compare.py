@@ -36,6 +36,8 @@ MIN_SEGMENTS, MAX_SEGMENTS = 2, 4
 DISTINCTIVE_SHOWN = 3
 SHARED_SHOWN = 5
 OVERLAP_MEASURE = "weighted_jaccard_confidence"
+# A bucket this many points above the others is worth a word; closer than that is noise in a summary.
+MIN_GAP_POINTS = 3.0
 # `/persona compare A B`: the word that starts a comparison, in each language people type it.
 COMPARE_WORDS = ("compare", "比較", "比较")
 # Names with spaces are separated by one of these ("Fitness enthusiasts in Taipei, Mobile gamers"); without one,
@@ -192,7 +194,7 @@ def offline_summary(comparison: Comparison) -> list[str]:
         parts = []
         for dim in ("age", "gender"):
             gap = _largest_gap(getattr(me.demographics, dim), [getattr(o.demographics, dim) for o in others])
-            if gap is not None and gap[2] >= 1:
+            if gap is not None and gap[2] >= MIN_GAP_POINTS:
                 parts.append(t("compare.apart_bucket", lang, bucket=bucket_label(gap[0], lang),
                                pct=f"{gap[1]:.0f}", gap=f"{gap[2]:.0f}"))
         theirs = {a.app_id for o in others for a in o.distinctive}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app_index import times_average
-from bot.compare import ComparedSegment, Comparison
+from bot.compare import SHARED_SHOWN, ComparedSegment, Comparison
 from bot.i18n import bucket_label, t
 from bot.mrkdwn import single_line
 from bot.text_render import display_width, format_pct, format_score, pad
@@ -48,8 +48,9 @@ def _buckets(comparison: Comparison, dim: str) -> list[str]:
 
 
 def comparison_rows(comparison: Comparison) -> list[list[str]]:
-    """Header row (names), then size, source, age and gender per bucket, apps above average, apps listed, shared
-    apps and the overlap with each other segment. Every row has one label cell and one cell per segment."""
+    """Header row (names), then size, source, age and gender per bucket, apps above average, apps listed and the
+    overlap with each other segment (the apps all share are one line below: `shared_line`). Every row has one
+    label cell and one cell per segment."""
     lang, segments = comparison.lang, comparison.segments
     rows = [[t("compare.row.segment", lang)] + [segment_name(s, lang) for s in segments]]
     rows.append([t("compare.row.size", lang)]
@@ -61,8 +62,6 @@ def comparison_rows(comparison: Comparison) -> list[list[str]]:
             rows.append([label] + [_pct(getattr(s.demographics, dim).get(bucket)) for s in segments])
     rows.append([t("compare.row.distinctive", lang)] + [_distinctive(s, lang) for s in segments])
     rows.append([t("compare.row.apps", lang)] + [str(s.apps) for s in segments])
-    shared = ", ".join(single_line(a.name) for a in comparison.shared_apps[:5]) or t("compare.none", lang)
-    rows.append([t("compare.row.shared", lang)] + [f"{len(comparison.shared_apps)}: {shared}"] * len(segments))
     ids = [s.segment.id for s in segments]
     for j, other in enumerate(segments):
         cells = []
@@ -77,6 +76,15 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else format_pct(value)
 
 
+def shared_line(comparison: Comparison) -> str:
+    """"Apps all of them list (3): Instagram, YouTube, Google Maps", the most confidently shared first."""
+    lang = comparison.lang
+    names = [single_line(a.name) for a in comparison.shared_apps[:SHARED_SHOWN]]
+    more = len(comparison.shared_apps) - len(names)
+    apps = ", ".join(names) + (f" +{more}" if more > 0 else "") if names else t("compare.none", lang)
+    return t("compare.shared_line", lang, n=len(comparison.shared_apps), apps=apps)
+
+
 def comparison_title(comparison: Comparison) -> str:
     return t("compare.title", comparison.lang,
              names=" · ".join(segment_name(s, comparison.lang) for s in comparison.segments))
@@ -88,6 +96,7 @@ def render_comparison_text(comparison: Comparison) -> str:
     widths = [max(display_width(row[c]) for row in rows) for c in range(len(rows[0]))]
     lines = [comparison_title(comparison), ""]
     lines += ["  ".join(pad(cell, widths[c]) for c, cell in enumerate(row)).rstrip() for row in rows]
-    lines += ["", t("compare.overlap_note", comparison.lang), "", t("compare.summary_title", comparison.lang)]
+    lines += ["", shared_line(comparison), t("compare.overlap_note", comparison.lang), "",
+              t("compare.summary_title", comparison.lang)]
     lines += [f"- {line}" for line in comparison.summary]
     return "\n".join(lines) + "\n"

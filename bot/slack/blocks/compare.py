@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.compare import Comparison
-from bot.compare_render import comparison_rows, comparison_title, segment_name
+from bot.compare_render import comparison_rows, comparison_title, segment_name, shared_line
 from bot.i18n import t
 from bot.mrkdwn import escape, single_line, truncate
 from bot.slack.blocks import limits
@@ -43,7 +43,8 @@ def comparison_message(comparison: Comparison) -> dict[str, Any]:
          "text": {"type": "plain_text", "text": truncate(single_line(title), _HEADER_LIMIT) or "…", "emoji": True}},
         table_block(comparison_rows(comparison), "compare_table"),
         {"type": "context", "block_id": "compare_measure",
-         "elements": [{"type": "mrkdwn", "text": escape(t("compare.overlap_note", lang)), "verbatim": True}]},
+         "elements": [{"type": "mrkdwn", "text": escape(shared_line(comparison)), "verbatim": True},
+                      {"type": "mrkdwn", "text": escape(t("compare.overlap_note", lang)), "verbatim": True}]},
         {"type": "section", "block_id": "compare_summary",
          "text": {"type": "mrkdwn", "verbatim": True,
                   "text": f"*{escape(t('compare.summary_title', lang))}*\n" + "\n".join(f"• {s}" for s in summary)}},
