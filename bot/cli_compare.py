@@ -11,10 +11,13 @@ from bot.config import LANGS, Settings
 
 def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     from bot.compare import compare_segments
+    from bot.compare_writer import with_written_summary
     from bot.service import PersonaService
 
-    comparison = compare_segments(PersonaService.from_settings(settings), args.segments,
-                                  args.lang or settings.default_lang)
+    service = PersonaService.from_settings(settings)
+    comparison = compare_segments(service, args.segments, args.lang or settings.default_lang)
+    llm = service.writer if service.writer.kind == "llm" else None
+    comparison = with_written_summary(comparison, service.writes, llm)
     if args.format == "json":
         print(json.dumps(comparison.model_dump(mode="json"), ensure_ascii=False, indent=2))
     elif args.format == "blocks":

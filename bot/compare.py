@@ -18,6 +18,7 @@ import re
 import shlex
 from collections.abc import Sequence
 from itertools import combinations
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -93,8 +94,12 @@ class Comparison(BaseModel):
     shared_apps: list[SharedApp]
     overlaps: list[PairOverlap]
     overlap_measure: str = OVERLAP_MEASURE
-    # One line per segment: what sets it apart from the others, computed from the figures above.
+    # One line per segment: what sets it apart from the others, computed from the figures above, or written by
+    # the LLM and checked against them (bot/compare_writer.py).
     summary: list[str] = Field(default_factory=list)
+    writer: Literal["llm", "offline"] = "offline"
+    # Why a written summary fell back to the computed one.
+    note: str | None = None
 
 
 def compare_queries(text: str) -> list[str] | None:

@@ -54,7 +54,7 @@ def register(app: App, flows: SlackFlows) -> None:
 
     def compare_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         flows.compare_from_modal(client, user_id=user_id(body), picked=picked(view),
-                                 private_metadata=view.get("private_metadata", ""))
+                                 private_metadata=view.get("private_metadata", ""), team_id=team_id(body))
 
     app.view("compare_modal")(ack=ack_compare_modal, lazy=[compare_modal])
     app.view("persona_modal")(ack=ack_persona_modal, lazy=[persona_modal])

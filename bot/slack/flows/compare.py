@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.compare import CompareInputError, compare_queries, compare_segments
+from bot.compare_writer import with_written_summary
 from bot.config import Lang
 from bot.errors import UnknownSegment
 from bot.i18n import t
@@ -31,7 +32,8 @@ class CompareFlows(FlowsBase):
     def is_compare(text: str) -> bool:
         return compare_queries(text) is not None
 
-    def compare_command(self, client: WebClient, *, user_id: str, text: str, response_url: str) -> None:
+    def compare_command(self, client: WebClient, *, user_id: str, text: str, response_url: str,
+                        team_id: str | None = None) -> None:
         """`/persona compare A B …` after the ack: working → the comparison (or why not), via the response_url."""
         lang = self.lang_for(client, user_id)
         surface = ResponseUrlSurface(response_url)
@@ -40,12 +42,18 @@ class CompareFlows(FlowsBase):
         except SurfaceError as exc:
             log.warning("response_url_failed", extra={"error": exc.error})
             return
-        self.deliver_comparison(surface, compare_queries(text) or [], lang)
+        self.deliver_comparison(surface, compare_queries(text) or [], lang, user_id=user_id, team_id=team_id)
 
-    def deliver_comparison(self, surface: Surface, queries: Sequence[str], lang: Lang) -> None:
+    def deliver_comparison(self, surface: Surface, queries: Sequence[str], lang: Lang, *, user_id: str,
+                           team_id: str | None = None) -> None:
         """The comparison on `surface`; unknown segments get "did you mean", bad counts say what is needed."""
+        writer = self.service.writer
         try:
-            payload = compare_blocks.comparison_message(compare_segments(self.service, queries, lang))
+            comparison = compare_segments(self.service, queries, lang)
+            comparison = with_written_summary(comparison, self.service.writes,
+                                              writer if writer.kind == "llm" else None,
+                                              user_id=user_id, team_id=team_id)
+            payload = compare_blocks.comparison_message(comparison)
             outcome = "ok"
         except UnknownSegment as exc:
             payload = cards.error_message(t("msg.unknown_segment", lang, query=exc.query), lang,
@@ -86,7 +94,7 @@ class CompareFlows(FlowsBase):
         return {compare_blocks.compare_picker_block(1): t("compare.modal.need_input", lang)}
 
     def compare_from_modal(self, client: WebClient, *, user_id: str, picked: Sequence[str | None],
-                           private_metadata: str) -> None:
+                           private_metadata: str, team_id: str | None = None) -> None:
         if self.compare_modal_errors(user_id, picked, private_metadata) is not None:
             return  # refused in the ack; Bolt runs the lazy listener anyway
         meta = _load_json(private_metadata)
@@ -101,7 +109,7 @@ class CompareFlows(FlowsBase):
         except (SurfaceError, SlackApiError) as exc:
             log.warning("compare_answer_failed", extra={"error": getattr(exc, "error", None) or str(exc)})
             return
-        self.deliver_comparison(surface, queries, lang)
+        self.deliver_comparison(surface, queries, lang, user_id=user_id, team_id=team_id)
 
     def _comparison_surface(self, client: WebClient, where: dict[str, Any], user_id: str) -> Surface:
         """The card's thread for a public card; for an ephemeral one a new private message beside it (the
