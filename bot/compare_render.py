@@ -67,7 +67,8 @@ def comparison_rows(comparison: Comparison) -> list[list[str]]:
         cells = []
         for i in range(len(segments)):
             pair = next((p for p in comparison.overlaps if {p.a, p.b} == {ids[i], ids[j]}), None)
-            cells.append("–" if pair is None else f"{pair.overlap:.2f} ({pair.shared})")
+            cells.append("–" if pair is None else t("compare.overlap_cell", lang, overlap=f"{pair.overlap:.2f}",
+                                                    n=pair.shared))
         rows.append([t("compare.row.overlap", lang, name=segment_name(other, lang)), *cells])
     return [[_cell(c) for c in row] for row in rows]
 

@@ -524,7 +524,7 @@ def test_checker_for_modals():
 
 PLACEHOLDERS = (
     "n", "size", "pct", "model", "version", "when", "ago", "name", "example", "query", "error", "channel", "seconds",
-    "ref", "items", "shared", "of", "names", "apps", "app", "ratio", "score", "facts", "bucket", "gap",
+    "ref", "items", "shared", "of", "names", "apps", "app", "ratio", "score", "facts", "bucket", "gap", "overlap",
 )
 
 
