@@ -46,6 +46,10 @@ COMPARE_WORDS = ("compare", "比較", "比较")
 _NAME_SEPARATORS = re.compile(r"\s*(?:[,，、;；|\n]|\s+vs\.?\s+)\s*", re.IGNORECASE)
 
 
+# What the apps above average are ranked by: the index where the data has one, else the confidence.
+Basis = Literal["index", "confidence"]
+
+
 class CompareInputError(PersonaError):
     """Fewer than two or more than four segments, or the same segment twice. `key` is the UI string that says so;
     the message (for the command line) is the English one."""
@@ -69,7 +73,7 @@ class ComparedSegment(BaseModel):
     demographics: Demographics
     # Ranked by index where the data has one ("basis": "index"), else by confidence.
     distinctive: list[DistinctiveApp]
-    basis: str
+    basis: Basis
     # How many apps the segment lists.
     apps: int
 
@@ -127,9 +131,12 @@ def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
     return round(sum(min(a.get(k, 0.0), b.get(k, 0.0)) for k in keys) / high, 3) if high > 0 else 0.0
 
 
-def distinctive_apps(apps: Sequence[GroundingApp], limit: int = DISTINCTIVE_SHOWN) -> tuple[list[DistinctiveApp], str]:
+def distinctive_apps(
+    apps: Sequence[GroundingApp], limit: int = DISTINCTIVE_SHOWN
+) -> tuple[list[DistinctiveApp], Basis]:
     """The apps a segment uses most above average (by index); by confidence where no app has an index."""
     indexed = [a for a in apps if a.index is not None and math.isfinite(a.index)]
+    basis: Basis
     if indexed:
         ranked, basis = sorted(indexed, key=lambda a: (-(a.index or 0.0), a.name)), "index"
     else:
@@ -149,13 +156,12 @@ def compare_segments(service: PersonaService, queries: Sequence[str], lang: Lang
     found = [service.find_segment(q) for q in queries]
     if len({s.id for s in found}) != len(found):
         raise CompareInputError("compare.duplicate")
-    groundings = [service.ground_segment(s) for s in found]
     compared, weights, names = [], [], {}
-    for grounding in groundings:
+    for segment in found:
+        grounding = service.ground_segment(segment)
         prepared = service.prepare(grounding, lang)
         distinctive, basis = distinctive_apps(grounding.apps)
-        assert grounding.segment is not None
-        compared.append(ComparedSegment(segment=grounding.segment, demographics=prepared.demographics,
+        compared.append(ComparedSegment(segment=segment, demographics=prepared.demographics,
                                         distinctive=distinctive, basis=basis, apps=len(grounding.apps)))
         weights.append(_weights(grounding.apps))
         names.update({a.app_id: a.name for a in grounding.apps if a.app_id})

@@ -15,6 +15,7 @@ from bot.compare_writer import with_written_summary
 from bot.config import Lang
 from bot.errors import UnknownSegment
 from bot.i18n import t
+from bot.mrkdwn import unescape_incoming
 from bot.slack.blocks import card as cards
 from bot.slack.blocks import compare as compare_blocks
 from bot.slack.flows.base import FlowsBase, _load_json
@@ -30,7 +31,8 @@ class CompareFlows(FlowsBase):
 
     @staticmethod
     def is_compare(text: str) -> bool:
-        return compare_queries(text) is not None
+        """`/persona compare …` (the text as Slack escaped it)."""
+        return compare_queries(unescape_incoming(text)) is not None
 
     def compare_command(self, client: WebClient, *, user_id: str, text: str, response_url: str,
                         team_id: str | None = None) -> None:
@@ -42,7 +44,8 @@ class CompareFlows(FlowsBase):
         except SurfaceError as exc:
             log.warning("response_url_failed", extra={"error": exc.error})
             return
-        self.deliver_comparison(surface, compare_queries(text) or [], lang, user_id=user_id, team_id=team_id)
+        queries = compare_queries(unescape_incoming(text)) or []
+        self.deliver_comparison(surface, queries, lang, user_id=user_id, team_id=team_id)
 
     def deliver_comparison(self, surface: Surface, queries: Sequence[str], lang: Lang, *, user_id: str,
                            team_id: str | None = None) -> None:
