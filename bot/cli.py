@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.cli_compare import add_compare_command
 from bot.config import LANGS, Settings, get_settings
 from bot.errors import PersonaError
 from bot.localized import count, segment_name
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.cli")
 
 EXIT_USAGE = 2
+
+
+class UsageError(PersonaError):
+    """Options that do not go together."""
+
+    exit_code = EXIT_USAGE
 
 
 def _read_arg(value: str) -> str:
@@ -83,8 +90,19 @@ def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
 
     # Through the cache: with REDIS_URL a second identical run is a hit (meta.cached) and costs no LLM call.
     service = PersonaService.from_settings(settings)
-    result = service.run(persona_request(args, settings), refresh=args.refresh)
-    if args.format == "json":
+    request = persona_request(args, settings)
+    if args.format == "pptx" and not args.output:
+        raise UsageError("--format pptx writes a file: add --output FILE.pptx")
+    result = service.run(request, refresh=args.refresh)
+    if args.format == "pptx":
+        from bot.export_pptx import persona_pptx
+
+        try:
+            Path(args.output).write_bytes(persona_pptx(result))
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        print(f"Wrote {args.output}", file=sys.stderr)
+    elif args.format == "json":
         _print_json(result.model_dump(mode="json"))
     elif args.format == "blocks":
         from bot.slack.blocks.card import persona_card
@@ -195,9 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--segment", metavar="NAME_OR_ID", help="segment id, or its name in Chinese or English")
     src.add_argument("--apps", metavar="TEXT", help='pasted app list, e.g. "小红书 0.92, Keep 0.85"; - reads stdin')
     p.add_argument("--lang", choices=LANGS, default=None, help="output language (default from settings)")
-    p.add_argument("--format", choices=["text", "json", "blocks"], default="text")
+    p.add_argument("--format", choices=["text", "json", "blocks", "pptx"], default="text",
+                   help="pptx: a one-slide PowerPoint deck, written to --output")
+    p.add_argument("--output", metavar="FILE", help="where --format pptx writes the deck")
     p.add_argument("--refresh", action="store_true", help="bypass the cache and write the persona again")
     p.set_defaults(func=cmd_persona)
+
+    add_compare_command(sub)
 
     p = sub.add_parser("parse-apps", help="show how a pasted app list is understood, as JSON")
     p.add_argument("text", nargs="?", metavar="TEXT", help="the pasted list; - or nothing reads stdin")

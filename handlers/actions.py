@@ -47,7 +47,7 @@ def register(app: App, flows: SlackFlows) -> None:
                             response_url=body.get("response_url"), where=where_clicked(body), team_id=team_id(body))
 
     def export(body: dict[str, Any], client: WebClient) -> None:
-        flows.export(client, persona_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
+        flows.export(client, value=action_value(body), user_id=user_id(body), where=where_clicked(body),
                      team_id=team_id(body))
 
     def more_apps(body: dict[str, Any], client: WebClient) -> None:
@@ -55,6 +55,10 @@ def register(app: App, flows: SlackFlows) -> None:
 
     def open_recent(body: dict[str, Any], client: WebClient) -> None:
         flows.open_recent(client, persona_id=action_value(body), user_id=user_id(body))
+
+    def compare(body: dict[str, Any], client: WebClient) -> None:
+        flows.open_compare_modal(client, trigger_id=body["trigger_id"], persona_id=action_value(body),
+                                 user_id=user_id(body), where=where_clicked(body))
 
     def pick_segment(body: dict[str, Any], client: WebClient) -> None:
         flows.pick_segment(client, segment_id=action_value(body), user_id=user_id(body), where=where_clicked(body),
@@ -73,10 +77,12 @@ def register(app: App, flows: SlackFlows) -> None:
     on("persona_export", export)
     on("persona_more_apps", more_apps)
     on(re.compile(r"^home_open_persona_\d+$"), open_recent)
+    on("persona_compare", compare)
     on(re.compile(r"^persona_pick_segment_\d+$"), pick_segment)
     on("home_set_lang", set_lang)
 
-    @app.options("segment_picker")
+    # The persona picker, and the numbered pickers of the compare modal.
+    @app.options(re.compile(r"^segment_picker(_\d+)?$"))
     def segment_options(ack: Ack, body: dict[str, Any]) -> None:
         # Typeahead must answer within Slack's 3 s: a ranked search over the cached segment list.
         user_id = str((body.get("user") or {}).get("id", ""))

@@ -22,6 +22,10 @@ def register(app: App, flows: SlackFlows) -> None:
             ack(response_type="ephemeral", **help_payload)
 
     def persona(body: dict[str, Any], client: WebClient) -> None:
+        if flows.is_compare(body.get("text", "")):
+            flows.compare_command(client, user_id=body.get("user_id", ""), text=body.get("text", ""),
+                                  response_url=body["response_url"], team_id=team_id(body))
+            return
         flows.command(client, user_id=body.get("user_id", ""), text=body.get("text", ""),
                       response_url=body["response_url"], team_id=team_id(body))
 

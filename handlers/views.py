@@ -42,6 +42,21 @@ def register(app: App, flows: SlackFlows) -> None:
                                   product=state_value(view, "product_block", "product_input") or "",
                                   private_metadata=view.get("private_metadata", ""))
 
+    def picked(view: dict[str, Any]) -> list[str | None]:
+        return [state_value(view, block_id, action_id) for block_id, action_id in flows.compare_pickers]
+
+    def ack_compare_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        errors = flows.compare_modal_errors(user_id(body), picked(view), view.get("private_metadata", ""))
+        if errors:
+            ack(response_action="errors", errors=errors)
+        else:
+            ack()
+
+    def compare_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        flows.compare_from_modal(client, user_id=user_id(body), picked=picked(view),
+                                 private_metadata=view.get("private_metadata", ""), team_id=team_id(body))
+
+    app.view("compare_modal")(ack=ack_compare_modal, lazy=[compare_modal])
     app.view("persona_modal")(ack=ack_persona_modal, lazy=[persona_modal])
     # One listener for the product modal of every follow-up kind that asks for a product.
     app.view(flows.product_modals)(ack=ack_only, lazy=[product_modal])

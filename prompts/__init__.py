@@ -9,6 +9,8 @@ from importlib import resources
 PERSONA_PROMPT_VERSION = "persona-v2"
 # Follow-up analyses (partnership ideas, competitor analysis) have their own templates and version.
 FOLLOWUP_PROMPT_VERSION = "followup-v2"
+# The written summary of a comparison (compare_system / compare templates).
+COMPARE_PROMPT_VERSION = "compare-v1"
 
 
 def load_template(name: str) -> str:

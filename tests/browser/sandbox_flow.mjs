@@ -156,6 +156,8 @@ async function run() {
   await screenshot("competitor-thread");
   await page.locator("#thread-close").click();
 
+  await compareAndSlide(card, modal);
+
   step = "/persona help offers the picker";
   await type("/persona help");
   const help = page.locator("#feed .msg.msg-ephemeral", { has: page.locator('[data-action-id="persona_open_modal"]') });
@@ -218,6 +220,41 @@ async function run() {
 
   step = "the page logged no errors";
   if (problems.length) throw new Error(problems.join("\n"));
+}
+
+// Compare with… → the modal's typeahead → a table in the card's thread; /persona compare; the Export menu's slide.
+async function compareAndSlide(card, modal) {
+  step = "Compare with… opens a picker and answers in the card's thread with a table";
+  await card.locator('[data-action-id="persona_compare"]').click();
+  await modal.waitFor();
+  const picker = modal.locator('[data-action-id="segment_picker"] input');
+  await picker.click();
+  await picker.fill("gamers");
+  const option = modal.locator(".bk-option").first();
+  await until("segments for the typed text", async () => /gamers/i.test(await option.innerText()));
+  const chosen = (await option.innerText()).trim();
+  await option.click();
+  await screenshot("compare-modal");
+  await modal.locator(".modal-submit").click();
+  await modal.waitFor({ state: "detached" });
+  await card.locator(".msg-replies").click();
+  const table = page.locator("#thread-feed .bk-table");
+  await table.waitFor();
+  const head = await table.locator("th").allInnerTexts();
+  if (!head.some((cell) => cell.trim() === chosen)) throw new Error(`the table's header ${JSON.stringify(head)} lacks ${chosen}`);
+  await screenshot("compare-thread");
+
+  step = "the Export menu uploads a PowerPoint slide to the thread";
+  await card.locator('select[data-action-id="persona_export"]').selectOption({ label: "PowerPoint slide" });
+  await page.locator("#thread-feed", { hasText: /persona-[0-9a-f]+\.pptx/ }).waitFor();
+  await screenshot("export-slide");
+  await page.locator("#thread-close").click();
+
+  step = "/persona compare answers with a table";
+  await type("/persona compare fitness, Mobile gamers in mainland China");
+  const answer = page.locator("#feed .msg.msg-ephemeral", { has: page.locator(".bk-table") });
+  await answer.locator("th", { hasText: "Mobile gamers in mainland China" }).waitFor();
+  await screenshot("compare-command");
 }
 
 try {

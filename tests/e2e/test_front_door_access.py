@@ -171,7 +171,9 @@ def _ephemeral_card(h: Harness, text: str, user: str, channel: str, name: str) -
 
 def _click(h: Harness, sender: SlackRequestSender, action: str, card: dict[str, Any], user: str, channel: str,
            name: str) -> None:
-    value = next(e["value"] for b in card["blocks"] for e in b.get("elements", []) if e.get("action_id") == action)
+    element = next(e for b in card["blocks"] for e in b.get("elements", []) if e.get("action_id") == action)
+    # A menu (Export) is answered with its first option (Markdown).
+    value = element["value"] if "value" in element else element["options"][0]["value"]
     resp = sender.block_action(action, value, user_id=user, channel_id=channel, message=card,
                                response_url=h.standin.response_url(name, channel_id=channel, user_id=user,
                                                                    message_ts=card["ts"]))

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pptx import Presentation
 
 from bot.devtools import Call, SlackRequestSender
 from tests.support.block_limits import violations
@@ -108,8 +110,11 @@ def text_of(params: dict[str, Any]) -> str:
 
 
 def persona_id(params: dict[str, Any]) -> str:
-    actions = [b for b in blocks_of(params) if b.get("block_id") == "persona_actions"]
-    values = {e.get("value") for b in actions for e in b["elements"]}
+    values = {
+        e.get("value")
+        for b in blocks_of(params) if b.get("block_id") in ("persona_actions", "persona_feedback")
+        for e in b["elements"] if "value" in e  # the Export menu's options carry `<format>:<id>`
+    }
     assert len(values) == 1, values
     return str(values.pop())
 
@@ -664,27 +669,49 @@ def _exported(h: Harness, channel: str) -> list[dict[str, Any]]:
     return [f for f in h.standin.files if f["channel_id"] == channel]
 
 
-def test_export_of_a_public_card_uploads_markdown_and_csv_into_its_thread(bot: Harness) -> None:
+def test_export_menu_uploads_markdown_csv_and_a_slide_into_the_cards_thread(bot: Harness) -> None:
     user, channel = "U0EXP1", "C0EXP1"
     card = shared_card(bot, user=user, channel=channel, name="exp")
     pid = persona_id(card)
-    click(bot, "persona_export", card, user=user, channel=channel, name="exp-click")
+    for n, fmt in enumerate(("markdown", "csv", "pptx")):
+        click(bot, "persona_export", card, user=user, channel=channel, name=f"exp-click-{fmt}", value=f"{fmt}:{pid}")
+        deadline = time.monotonic() + 20  # one upload after the other, so the files are told apart by order
+        while len([f for f in bot.standin.files if f["channel_id"] == channel]) <= n:
+            assert time.monotonic() < deadline, f"no {fmt} upload"
+            time.sleep(0.05)
     files = _exported(bot, channel)
-    assert sorted(f["name"] for f in files) == [f"persona-{pid}.csv", f"persona-{pid}.md"]
+    assert sorted(f["name"] for f in files) == [f"persona-{pid}.csv", f"persona-{pid}.md", f"persona-{pid}.pptx"]
     assert {f["thread_ts"] for f in files} == {card["ts"]}
     markdown = next(f for f in files if f["name"].endswith(".md"))["content"].decode()
     assert markdown.startswith("# Fitness enthusiasts in Taipei")
     rows = list(csv.reader(io.StringIO(next(f for f in files if f["name"].endswith(".csv"))["content"].decode())))
     assert rows[0] == ["section", "key", "value"] and ["persona", "id", pid] in rows
-    assert len(bot.standin.calls_to("file_upload")) >= 2
+    # The slide's age chart holds the card's own figures (the CSV's age rows).
+    deck = Presentation(io.BytesIO(next(f for f in files if f["name"].endswith(".pptx"))["content"]))
+    charts = [shape.chart for shape in deck.slides[0].shapes if shape.has_chart]
+    age = next(c for c in charts if c.chart_title.text_frame.text == "Age").plots[0]
+    assert [round(v, 1) for v in age.series[0].values] == [float(r[2]) for r in rows if r[0] == "age"]
+
+
+def test_an_export_button_of_an_older_card_still_gives_markdown_and_csv(bot: Harness) -> None:
+    user, channel = "U0EXPO1", "C0EXPO1"
+    card = shared_card(bot, user=user, channel=channel, name="expo")
+    pid = persona_id(card)
+    resp = bot.sender.block_action("persona_export", pid, user_id=user, channel_id=channel, message=card,
+                                   action_type="button",
+                                   response_url=response_url(bot, "expo-click", channel, user, message_ts=card["ts"]))
+    assert resp.status == 200
+    files = _exported(bot, channel)
+    assert sorted(f["name"] for f in files) == [f"persona-{pid}.csv", f"persona-{pid}.md"]
 
 
 def test_export_of_an_ephemeral_card_goes_to_the_users_dm(bot: Harness) -> None:
     user, channel = "U0EXPE1", "C0EXPE1"
     card = slash_card(bot, "=1+2 0.9, @SUM(A1) 0.8, Keep 0.6", user=user, channel=channel, name="expe")
-    click(bot, "persona_export", card, user=user, channel=channel, name="expe-click")
+    click(bot, "persona_export", card, user=user, channel=channel, name="expe-click",
+          value=f"csv:{persona_id(card)}")
     files = _exported(bot, "D" + user[1:])
-    assert sorted(f["name"] for f in files) == [f"persona-{persona_id(card)}.csv", f"persona-{persona_id(card)}.md"]
+    assert [f["name"] for f in files] == [f"persona-{persona_id(card)}.csv"]
     assert {f["thread_ts"] for f in files} == {None}
     # Pasted names that a spreadsheet would run as formulas are exported as text.
     rows = list(csv.reader(io.StringIO(next(f for f in files if f["name"].endswith(".csv"))["content"].decode())))
@@ -696,13 +723,14 @@ def test_export_where_the_app_cannot_share_files_goes_to_the_dm(bot: Harness) ->
     user, channel = "U0EXPN1", "C0EXPN1"
     bot.standin.add_channel(channel, is_member=False)
     card = shared_card(bot, user=user, channel=channel, name="expn")
-    click(bot, "persona_export", card, user=user, channel=channel, name="expn-click")
+    click(bot, "persona_export", card, user=user, channel=channel, name="expn-click",
+          value=f"markdown:{persona_id(card)}")
     refused = wait_call(bot, "files.completeUploadExternal", channel)
     assert refused.response["error"] == "not_in_channel"
     note = wait_url(bot, "expn-click")
     assert note["response_type"] == "ephemeral" and "couldn't upload" in note["text"]
     files = _exported(bot, "D" + user[1:])
-    assert sorted(f["name"] for f in files) == [f"persona-{persona_id(card)}.csv", f"persona-{persona_id(card)}.md"]
+    assert [f["name"] for f in files] == [f"persona-{persona_id(card)}.md"]
 
 
 def test_a_click_on_a_persona_the_app_no_longer_has_says_so(bot: Harness) -> None:

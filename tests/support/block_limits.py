@@ -28,6 +28,8 @@ from bot.slack.blocks.limits import (  # one source of the figures for the build
     MAX_ID,
     MAX_MODAL_TITLE,
     MAX_SECTION_TEXT,
+    MAX_TABLE_CELLS,
+    MAX_TABLE_ROWS,
     MAX_TEXT_OBJECT,
     MAX_TOTAL_TEXT,
     total_text,
@@ -141,6 +143,8 @@ class _Checker:
             # slack_sdk has no model of the chart block: these checks are all there is before Slack.
             self.chart(path, block)
             return
+        elif kind == "table":
+            self.table(path, block)
         self.sdk(path, block)
 
     def limited(self, path: str, value: Any, limit: int, *, required: bool = True) -> None:
@@ -254,6 +258,30 @@ class _Checker:
         if "accessory" in block:
             self.element(f"{path}.accessory", block["accessory"])
 
+    def table(self, path: str, block: dict[str, Any]) -> None:
+        """Slack's table block: 1–100 rows of 1–20 cells, each `raw_text` with text or `rich_text`, and at most 20
+        column settings (docs.slack.dev/reference/block-kit/blocks/table-block)."""
+        rows, settings = block.get("rows"), block.get("column_settings")
+        if not isinstance(rows, list) or not rows:
+            self.add(path, "table needs at least one row")
+            return
+        if len(rows) > MAX_TABLE_ROWS:
+            self.add(path, f"{len(rows)} table rows (limit {MAX_TABLE_ROWS})")
+        if settings is not None and (not isinstance(settings, list) or len(settings) > MAX_TABLE_CELLS):
+            self.add(f"{path}.column_settings", f"expected a list of at most {MAX_TABLE_CELLS} settings")
+        for r, row in enumerate(rows):
+            if not isinstance(row, list) or not row:
+                self.add(f"{path}.rows[{r}]", "a row needs at least one cell")
+                continue
+            if len(row) > MAX_TABLE_CELLS:
+                self.add(f"{path}.rows[{r}]", f"{len(row)} cells (limit {MAX_TABLE_CELLS})")
+            for c, cell in enumerate(row):
+                kind = cell.get("type") if isinstance(cell, dict) else None
+                if kind == "raw_text" and isinstance(cell.get("text"), str) and cell["text"]:
+                    continue
+                if kind != "rich_text":
+                    self.add(f"{path}.rows[{r}][{c}]", "a cell is raw_text with non-empty text, or rich_text")
+
     def sdk(self, path: str, block: dict[str, Any]) -> None:
         try:
             parsed = Block.parse(block)
@@ -296,6 +324,10 @@ def violations(payload: dict[str, Any], kind: Kind = "message") -> list[str]:
     charts = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "data_visualization")
     if charts > CHARTS_PER_MESSAGE:
         check.add("blocks", f"{charts} charts (limit {CHARTS_PER_MESSAGE} per message)")
+    tables = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "table")
+    if tables > 1:
+        # Slack answers `only_one_table_allowed` to a message with two.
+        check.add("blocks", f"{tables} table blocks (limit 1 per message)")
     total = total_text(blocks)
     if total > MAX_TOTAL_TEXT:
         check.add("blocks", f"{total} characters of text in blocks (limit {MAX_TOTAL_TEXT})")

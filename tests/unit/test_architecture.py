@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ENTRY_POINTS = {"bot/cli.py", "bot/cli_dev.py", "bot/cli_cache.py", "bot/cli_jobs.py", "bot/cli_followup.py"}
+ENTRY_POINTS = {
+    "bot/cli.py", "bot/cli_dev.py", "bot/cli_cache.py", "bot/cli_jobs.py", "bot/cli_followup.py", "bot/cli_compare.py",
+}
 COMPOSITION_ROOT = "bot/slack/app.py"
 LIMITS = {"bot/devtools/": 600}
 DEFAULT_LIMIT = 400

@@ -41,6 +41,7 @@ ALL_ACTIONS = {
     "persona_regenerate",
     "persona_feedback",
     "persona_export",
+    "persona_compare",
 }
 
 
@@ -341,7 +342,10 @@ def test_buttons_carry_only_the_persona_id(ephemeral: bool):
     result = make_result()
     card = persona_card(result, ephemeral=ephemeral)
     found = buttons(card)
-    assert {b["value"] for b in found} == {result.id}
+    # Buttons carry the id; the Export menu's options carry `<format>:<id>` and nothing else.
+    assert {b["value"] for b in found if b["type"] == "button"} == {result.id}
+    menu = next(b for b in found if b["action_id"] == "persona_export")
+    assert [o["value"] for o in menu["options"]] == [f"{fmt}:{result.id}" for fmt in ("markdown", "csv", "pptx")]
     feedback = block(card, "persona_feedback")["elements"]
     expected = ALL_ACTIONS if ephemeral else ALL_ACTIONS - {"persona_share"}
     assert {b["action_id"] for b in [*found, *feedback]} == expected
@@ -349,6 +353,13 @@ def test_buttons_carry_only_the_persona_id(ephemeral: bool):
     assert votes == [f"up:{result.id}", f"down:{result.id}"]
     assert [b["block_id"] for b in card["blocks"] if b["type"] in ("actions", "context_actions")] == [
         "persona_actions", "persona_feedback"]
+
+
+def test_only_a_segment_card_offers_compare():
+    assert "persona_compare" in {b["action_id"] for b in buttons(persona_card(make_result()))}
+    pasted = make_result(segment=None)
+    pasted.segment = None
+    assert "persona_compare" not in {b["action_id"] for b in buttons(persona_card(pasted))}
 
 
 def test_block_ids_are_stable_across_personas():
@@ -531,6 +542,7 @@ def test_checker_for_modals():
 PLACEHOLDERS = (
     "n", "size", "pct", "model", "version", "when", "ago", "name", "example", "query", "error", "channel", "seconds",
     "ref", "items", "shared", "of", "names", "apps", "app", "ratio", "figures", "top", "category", "bucket", "split",
+    "score", "facts", "gap", "overlap",
 )
 
 

@@ -257,6 +257,21 @@ def test_block_kit_limits_are_enforced(client: WebClient) -> None:
     assert err.value.response["error"] == "no_text"
 
 
+def test_table_blocks_are_checked_like_slack(client: WebClient) -> None:
+    cell = {"type": "raw_text", "text": "x"}
+    table = {"type": "table", "rows": [[cell, cell]]}
+    assert client.chat_postMessage(channel="C1", text="t", blocks=[table])["ok"]
+    wide = {"type": "table", "rows": [[cell] * 21, [{"type": "raw_text", "text": ""}]]}
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="t", blocks=[wide])
+    messages = err.value.response["response_metadata"]["messages"]
+    assert any("/blocks/0/rows/0" in m and "20 items" in m for m in messages)
+    assert any("/blocks/0/rows/1/0" in m for m in messages)
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="t", blocks=[table, {**table, "block_id": "b"}])
+    assert any("only_one_table_allowed" in m for m in err.value.response["response_metadata"]["messages"])
+
+
 def test_users_info_reports_locale_only_when_asked(standin: SlackStandIn, client: WebClient) -> None:
     standin.add_user("U7", name="mei", locale="zh-TW")
     with_locale = client.users_info(user="U7", include_locale=True)["user"]

@@ -21,6 +21,10 @@ _MAX_AXIS_LABEL = 50
 _MAX_CHART_ITEMS = 6
 _MAX_CHARTS = 2
 _MAX_CONTEXT_ACTIONS = 5
+# The table block (docs.slack.dev/reference/block-kit/blocks/table-block): rows, cells per row and column
+# settings; one table per message.
+_MAX_TABLE_ROWS = 100
+_MAX_TABLE_CELLS = 20
 
 
 def _text_of(obj: Any) -> str:
@@ -61,6 +65,8 @@ def block_problems(blocks: Any, max_blocks: int, pointer: str = "/blocks", *, ch
         limit = {"section": _MAX_SECTION_TEXT, "header": _MAX_HEADER_TEXT}.get(block["type"])
         if limit is not None and len(_text_of(block.get("text"))) > limit:
             problems.append(f"[ERROR] must be less than {limit + 1} characters [json-pointer:{where}/text/text]")
+        if block["type"] == "table":
+            problems.extend(table_problems(block, where))
         for key, element in _block_elements(block):
             action_id = element.get("action_id")
             if action_id is not None:
@@ -73,6 +79,8 @@ def block_problems(blocks: Any, max_blocks: int, pointer: str = "/blocks", *, ch
     charts_in = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "data_visualization")
     if charts_in > _MAX_CHARTS:
         problems.append(f"[ERROR] no more than {_MAX_CHARTS} charts allowed [json-pointer:{pointer}]")
+    if sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "table") > 1:
+        problems.append(f"[ERROR] only_one_table_allowed [json-pointer:{pointer}]")
     return problems
 
 
@@ -125,6 +133,31 @@ def _chart_problems(block: Mapping[str, Any], where: str) -> list[str]:
                                     f"[json-pointer:{where}/chart/series/{i}/data/{j}/label]")
     else:
         problems.append(f"[ERROR] must be one of pie, bar, area, line [json-pointer:{where}/chart/type]")
+    return problems
+
+
+def table_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    """A table's rows: 1–100 of 1–20 cells, each raw_text with text or rich_text; at most 20 column settings."""
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not rows:
+        return [f"[ERROR] missing required field: rows [json-pointer:{where}/rows]"]
+    problems = []
+    if len(rows) > _MAX_TABLE_ROWS:
+        problems.append(f"[ERROR] no more than {_MAX_TABLE_ROWS} items allowed [json-pointer:{where}/rows]")
+    settings = block.get("column_settings")
+    if settings is not None and (not isinstance(settings, list) or len(settings) > _MAX_TABLE_CELLS):
+        problems.append(f"[ERROR] no more than {_MAX_TABLE_CELLS} items allowed [json-pointer:{where}/column_settings]")
+    for r, row in enumerate(rows):
+        if not isinstance(row, list) or not row:
+            problems.append(f"[ERROR] must provide an array [json-pointer:{where}/rows/{r}]")
+            continue
+        if len(row) > _MAX_TABLE_CELLS:
+            problems.append(f"[ERROR] no more than {_MAX_TABLE_CELLS} items allowed [json-pointer:{where}/rows/{r}]")
+        for c, cell in enumerate(row):
+            kind = cell.get("type") if isinstance(cell, dict) else None
+            if kind == "rich_text" or (kind == "raw_text" and isinstance(cell.get("text"), str) and cell["text"]):
+                continue
+            problems.append(f"[ERROR] must be raw_text with text or rich_text [json-pointer:{where}/rows/{r}/{c}]")
     return problems
 
 

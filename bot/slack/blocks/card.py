@@ -227,7 +227,8 @@ def persona_card(
     bottom.extend(_closest_blocks(result.closest_segments, lang))
     bottom.append({"type": "divider", "block_id": "persona_divider_footer"})
     bottom.append(context(footer(result, cached_ago, shared=shared), "persona_footer"))
-    bottom.extend(action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or ""))))
+    bottom.extend(action_blocks(result.id, lang, ephemeral=ephemeral, retry=bool(single_line(result.meta.note or "")),
+                                comparable=result.segment is not None))
 
     # The profile gets whatever the rest leaves under the message-wide ceiling, shared fairly between fields.
     # Compact: each field's name leads its text on the same line.

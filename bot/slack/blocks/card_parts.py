@@ -15,6 +15,7 @@ from bot.i18n import bucket_label, t
 from bot.models import PersonaResult
 from bot.mrkdwn import escape, length, single_line, truncate
 from bot.slack.blocks import limits
+from bot.slack.blocks.export_menu import export_menu
 from bot.slack.blocks.feedback import feedback_block
 from bot.text_render import format_pct, format_time, source_line
 
@@ -117,12 +118,15 @@ def footer(result: PersonaResult, cached_ago: str | None, *, shared: bool = Fals
 
 
 
-def action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = False) -> list[Block]:
+def action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = False,
+                  comparable: bool = False) -> list[Block]:
     # Buttons carry only the persona id: handlers load the persona from the store, never trust payload text.
     follow_ups = [
         button(kind.text("button", lang), kind.action_id, persona_id, style=kind.button_style)
         for kind in followup_kinds()
     ]
+    if comparable:  # a pasted list has no size or measured audience to set beside a segment's
+        follow_ups.append(button(t("btn.compare", lang), "persona_compare", persona_id))
     if ephemeral:
         follow_ups.append(button(t("btn.share", lang), "persona_share", persona_id))
     # A card with a note fell back to the offline draft: "Retry" says what the click is for (it regenerates).
@@ -130,7 +134,7 @@ def action_blocks(persona_id: str, lang: str, *, ephemeral: bool, retry: bool = 
         follow_ups.append(button(t("btn.retry", lang), "persona_retry", persona_id))
     else:
         follow_ups.append(button(t("btn.regenerate", lang), "persona_regenerate", persona_id))
-    follow_ups.append(button(t("btn.export", lang), "persona_export", persona_id))
+    follow_ups.append(export_menu(persona_id, lang))
     return [
         {"type": "actions", "block_id": "persona_actions", "elements": follow_ups},
         feedback_block(persona_id, lang),

@@ -47,3 +47,8 @@ def text_objects(value: Any) -> Iterator[dict[str, Any]]:
 def total_text(blocks: Any) -> int:
     """Characters of all text in `blocks`, as counted against the ~12k message ceiling."""
     return sum(length(obj["text"]) for obj in text_objects(blocks))
+
+# Slack's table block (docs.slack.dev/reference/block-kit/blocks/table-block): rows, and cells per row (also the
+# most column settings).
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20

@@ -10,10 +10,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Lang
 from bot.export import persona_csv, persona_markdown
+from bot.export_pptx import persona_pptx
 from bot.i18n import t
 from bot.models import PersonaResult
 from bot.mrkdwn import escape, truncate
 from bot.slack.blocks import card as cards
+from bot.slack.blocks.export_menu import parse_export_value
 from bot.slack.blocks.feedback import parse_vote
 from bot.slack.flows.base import FlowsBase
 from bot.slack.flows.permissions import may_use
@@ -112,8 +114,10 @@ class CardActionFlows(FlowsBase):
         self.feedback(persona_id=persona_id, user_id=user_id, vote=vote, response_url=response_url, client=client,
                       where=where, team_id=team_id)
 
-    def export(self, client: WebClient, *, persona_id: str, user_id: str, where: dict[str, Any],
+    def export(self, client: WebClient, *, value: str, user_id: str, where: dict[str, Any],
                team_id: str | None = None) -> None:
+        """The Export menu's choice (`<format>:<persona id>`), uploaded to the card's thread or else the user's DM."""
+        formats, persona_id = parse_export_value(value)
         stored = self.stored(persona_id)
         if stored is None:
             self.expired(client, where, user_id)
@@ -125,7 +129,8 @@ class CardActionFlows(FlowsBase):
         try:
             if public:
                 try:
-                    self._upload(client, stored.result, lang, where["channel"], where.get("thread_ts") or where["ts"])
+                    self._upload(client, stored.result, lang, formats, where["channel"],
+                                 where.get("thread_ts") or where["ts"])
                     return
                 except SlackApiError as exc:
                     # Sharing files needs membership (chat:write.public covers messages only), e.g. a card shared
@@ -133,7 +138,7 @@ class CardActionFlows(FlowsBase):
                     log.warning("export_in_thread_failed", extra={"error": exc.response.get("error")})
             # An ephemeral card has no thread; the files go to the user's DM with the app instead.
             dm = client.conversations_open(users=user_id)["channel"]["id"]
-            self._upload(client, stored.result, lang, dm, None)
+            self._upload(client, stored.result, lang, formats, dm, None)
             if public:
                 self._notice(client, where, user_id, t("export.failed", lang))
         except SlackApiError as exc:
@@ -150,15 +155,15 @@ class CardActionFlows(FlowsBase):
         return False
 
     @staticmethod
-    def _upload(client: WebClient, result: PersonaResult, lang: Lang, channel: str, thread_ts: str | None) -> None:
-        client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts,
-            initial_comment=t("export.comment", lang),
-            file_uploads=[
-                {"content": persona_markdown(result), "filename": f"persona-{result.id}.md",
-                 "title": t("export.markdown", lang)},
-                {"content": persona_csv(result), "filename": f"persona-{result.id}.csv",
-                 "title": t("export.csv", lang)},
-            ],
-        )
+    def _upload(client: WebClient, result: PersonaResult, lang: Lang, formats: list[str], channel: str,
+                thread_ts: str | None) -> None:
+        files = {
+            "markdown": lambda: {"content": persona_markdown(result), "filename": f"persona-{result.id}.md",
+                                 "title": t("export.markdown", lang)},
+            "csv": lambda: {"content": persona_csv(result), "filename": f"persona-{result.id}.csv",
+                            "title": t("export.csv", lang)},
+            "pptx": lambda: {"content": persona_pptx(result), "filename": f"persona-{result.id}.pptx",
+                             "title": t("export.pptx", lang)},
+        }
+        client.files_upload_v2(channel=channel, thread_ts=thread_ts, initial_comment=t("export.comment", lang),
+                               file_uploads=[files[fmt]() for fmt in formats])

@@ -448,6 +448,27 @@ function contextActions(b, ctx) {
     else node.append(unsupported(`${e.type} element`));
   }
   return node;
+/** Slack's table block: raw_text cells as text, rich_text cells as rich text; column_settings align and wrap. */
+function table(b, ctx) {
+  const wrapper = el("div", "bk-table-wrap");
+  const grid = el("table", "bk-table");
+  const settings = b.column_settings ?? [];
+  (b.rows ?? []).forEach((row, r) => {
+    const tr = el("tr");
+    (row ?? []).forEach((cell, c) => {
+      // Slack draws the first row as the header.
+      const td = el(r === 0 ? "th" : "td", "bk-table-cell");
+      const setting = settings[c] ?? {};
+      if (["left", "center", "right"].includes(setting.align)) td.style.textAlign = setting.align;
+      if (!setting.is_wrapped) td.classList.add("bk-table-nowrap");
+      if (cell?.type === "rich_text") td.append(richText(cell, ctx));
+      else td.textContent = typeof cell?.text === "string" ? cell.text : "";
+      tr.append(td);
+    });
+    grid.append(tr);
+  });
+  wrapper.append(grid);
+  return wrapper;
 }
 
 function block(b, ctx) {
@@ -516,6 +537,9 @@ function block(b, ctx) {
       break;
     case "context_actions":
       node = contextActions(b, ctx);
+      break;
+    case "table":
+      node = table(b, ctx);
       break;
     default:
       node = el("div", "bk-block");
