@@ -48,8 +48,8 @@ STRINGS = {
             "{places}, where they spend time."
         ),
         "offline.next_defend": (
-            "→ Defend the lead with {audience}: {product} ranks #{rank}; match {leader}'s offer before it catches up, "
-            "and promote inside {places}."
+            "→ Build on the foothold with {audience}: {product} is already #{rank} on their list, beside {leader}; "
+            "match {leader}'s offer and promote inside {places}."
         ),
         "offline.next_switch": (
             "→ Give {audience} a reason to switch from {leader}: an offer that answers their worry about {worry}, "
@@ -84,8 +84,8 @@ STRINGS = {
             "比{leader}更好地化解他們對{worry}的擔憂，並在他們常用的{places}接觸他們。"
         ),
         "offline.next_defend": (
-            "→ 守住{audience}的領先：{product}排第{rank}，"
-            "在{leader}追上前跟進它的優惠，並在{places}推廣。"
+            "→ 鞏固在{audience}中的位置：{product}已排在他們清單第{rank}位，與{leader}並列；"
+            "跟進{leader}的優惠，並在{places}推廣。"
         ),
         "offline.next_switch": "→ 給{audience}從{leader}轉換的理由：推出化解{worry}擔憂的優惠，在{places}推廣。",
         "offline.next_first": "→ 搶先布局{audience}：還沒有{label}類App拿下他們，先在{places}小規模測試活動。",
@@ -115,8 +115,8 @@ STRINGS = {
             "比{leader}更好地消除他们对{worry}的顾虑，并在他们常用的{places}触达他们。"
         ),
         "offline.next_defend": (
-            "→ 守住{audience}的领先：{product}排第{rank}，"
-            "在{leader}追上前跟进它的优惠，并在{places}推广。"
+            "→ 巩固在{audience}中的位置：{product}已排在他们清单第{rank}位，与{leader}并列；"
+            "跟进{leader}的优惠，并在{places}推广。"
         ),
         "offline.next_switch": "→ 给{audience}从{leader}转换的理由：推出消除{worry}顾虑的优惠，在{places}推广。",
         "offline.next_first": "→ 抢先布局{audience}：还没有{label}类应用拿下他们，先在{places}小规模测试活动。",
