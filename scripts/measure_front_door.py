@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.dataset import read_dataset, sample_dataset_dir
 from bot.warehouse.duckdb import write_duckdb_file
-from tests.slack_harness import Harness, is_card, running_bot, wait_url
+from tests.support.slack_harness import Harness, is_card, running_bot, wait_url
 
 MB = 1024 * 1024
 
