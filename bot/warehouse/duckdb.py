@@ -28,13 +28,16 @@ from bot.models import (
     SegmentSummary,
 )
 from bot.warehouse.base import Warehouse, measured_from_rows
+from bot.warehouse.sample_seed import holds_an_older_sample, record_seed, sample_digest
 from bot.warehouse.schema import duckdb_ddl
 
 TOP_APPS_IN_SUMMARY = 5
 
 
-def write_duckdb_file(path: Path, dataset: Dataset) -> None:
-    """Write `dataset` into a fresh DuckDB file at `path`, replacing any existing file atomically."""
+def write_duckdb_file(path: Path, dataset: Dataset, *, seed: str | None = None) -> None:
+    """Write `dataset` into a fresh DuckDB file at `path`, replacing any existing file atomically.
+
+    `seed` is the digest of the shipped sample when the bot seeds the file itself (see `sample_seed`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -68,6 +71,8 @@ def write_duckdb_file(path: Path, dataset: Dataset) -> None:
             }
             for table, rows in tables.items():
                 _insert_columns(con, table, rows)
+            if seed is not None:
+                record_seed(con, seed)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -162,9 +167,9 @@ class DuckDBWarehouse(Warehouse):
     @classmethod
     def open(cls, path: Path) -> DuckDBWarehouse:
         path = Path(path).expanduser()
-        if not path.exists():
-            # First use: seed from the sample dataset shipped in the package.
-            write_duckdb_file(path, read_dataset(sample_dataset_dir()))
+        if not path.exists() or holds_an_older_sample(path):
+            # First use, or a file the bot seeded from an older sample: seed from the sample shipped now.
+            write_duckdb_file(path, read_dataset(sample_dataset_dir()), seed=sample_digest())
         else:
             _upgrade_v1_file(path)
         return cls(path)

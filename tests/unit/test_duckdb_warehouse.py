@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.dataset import read_dataset
+from bot.warehouse import sample_seed
 from bot.warehouse.duckdb import DuckDBWarehouse, write_duckdb_file
 from tests.support.dataset_factory import write_dataset
 
@@ -78,3 +79,65 @@ def test_a_warehouse_file_from_before_contract_v2_is_upgraded_with_its_content(t
     )
     assert wh.get_segment("s1").aliases == ["健身族"] and wh.segment_audience("s1") is None
     assert wh.population()["gender"] == {"female": 0.5, "male": 0.5} and wh.categories() == []
+
+
+# --- a file the bot seeded follows the sample the package ships ------------------------------------------------------
+
+
+def _seed_of(path: Path) -> str | None:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if sample_seed.SEED_TABLE not in tables:
+            return None
+        row = con.execute(f"SELECT sample_digest FROM {sample_seed.SEED_TABLE}").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
+def test_a_file_seeded_from_an_older_sample_is_seeded_again(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "seeded.duckdb"
+    DuckDBWarehouse.open(path).close()
+    assert _seed_of(path) == sample_seed.sample_digest()
+    before = path.stat().st_ino
+    DuckDBWarehouse.open(path).close()
+    assert path.stat().st_ino == before, "a file holding today's sample is left alone"
+    con = duckdb.connect(str(path))
+    con.execute(f"UPDATE {sample_seed.SEED_TABLE} SET sample_digest = 'an-older-sample'")
+    con.execute("DELETE FROM segments")
+    con.close()
+    wh = DuckDBWarehouse.open(path)
+    assert _seed_of(path) == sample_seed.sample_digest()
+    assert wh.list_segments(), "the shipped sample is back"
+
+
+def test_a_loaded_dataset_is_never_replaced_by_the_sample(tmp_path: Path) -> None:
+    path = tmp_path / "loaded.duckdb"
+    write_duckdb_file(path, read_dataset(write_dataset(tmp_path / "csv")))
+    before = path.stat().st_ino
+    wh = DuckDBWarehouse.open(path)
+    assert path.stat().st_ino == before and _seed_of(path) is None
+    assert [s.id for s in wh.list_segments()] == ["s1", "s2"]
+
+
+def test_a_file_holding_the_sample_shipped_before_contract_v2_is_seeded_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    import duckdb
+
+    path = tmp_path / "old-sample.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(V1_DDL)
+    con.close()
+    # Stand the hand-made v1 file in for the old shipped sample, by its segments' digest.
+    monkeypatch.setattr(sample_seed, "PRE_V2_SAMPLE_SEGMENTS", hashlib.sha256(b"s1\tGym goers").hexdigest()[:16])
+    wh = DuckDBWarehouse.open(path)
+    assert _seed_of(path) == sample_seed.sample_digest()
+    assert wh.get_segment("s1") is None and len(wh.list_segments()) > 40
