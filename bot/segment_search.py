@@ -24,6 +24,9 @@ SUGGEST_SCORE = MATCH_SCORE
 # "Did you mean" after a miss may reach further than the typeahead.
 _LOOSE_SCORE = 75.0
 _CLEAR_LEAD = 3.0
+# No segment's name or alias comes near this long: longer text is a paste gone wrong or a sentence, and is answered
+# with "did you mean" rather than taken as the segment its words most resemble.
+MAX_NAME_CHARS = 200
 _PUNCT_RE = re.compile(r"[^\w\s]+")
 # A typo'd word still counts when it is this close to a word of the name (rapidfuzz ratio, 0–100).
 _WORD_MATCH = 80.0
@@ -104,7 +107,9 @@ def rank(query: str, segments: Sequence[SegmentInfo], limit: int = 5) -> list[tu
 
 
 def find(query: str, segments: Sequence[SegmentInfo]) -> SegmentInfo | None:
-    """The one segment `query` clearly means, or None."""
+    """The one segment `query` clearly means, or None (always for text far longer than any segment's name)."""
+    if len(query) > MAX_NAME_CHARS:
+        return None
     ranked = rank(query, segments, limit=2)
     if not ranked or ranked[0][1] < ACCEPT_SCORE:
         return None

@@ -171,6 +171,20 @@ def ask(bot: Harness, text: str, *, user: str, channel: str,
     return found[0]
 
 
+def all_apps(bot: Harness, card: dict[str, Any], *, user: str, channel: str) -> str:
+    """The card's whole app list: the card shows the top apps, and its "All N apps" button posts every one."""
+    block = next(b for b in card["blocks"] if b.get("block_id") == "persona_apps")
+    more = block.get("accessory")
+    if not more:
+        return block_text(card, "persona_apps")
+    name = f"{user}-all-apps"
+    url = bot.standin.response_url(name, channel_id=channel, user_id=user, message_ts=card.get("ts"))
+    resp = bot.sender.block_action(more["action_id"], more["value"], user_id=user, channel_id=channel, message=card,
+                                   response_url=url)
+    assert resp.status == 200
+    return str(wait_url(bot, name, lambda p: bool(p.get("text")))["text"])
+
+
 def click(bot: Harness, action_id: str, message: dict[str, Any], *, user: str, channel: str, name: str) -> None:
     [value] = [e["value"] for b in message["blocks"] for e in b.get("elements", []) if e.get("action_id") == action_id]
     url = bot.standin.response_url(name, channel_id=channel, user_id=user, message_ts=message.get("ts"))
@@ -209,7 +223,7 @@ def test_mentions_and_links_in_a_pasted_list_are_shown_as_text_everywhere(
 
     llm.handler = obeying(ping)
     card = ask(bot, paste_of([*MARKUP, "Keep"]), user=user, channel=channel)
-    apps = html.unescape(block_text(card, "persona_apps"))
+    apps = html.unescape(all_apps(bot, card, user=user, channel=channel))
     # Shown, as text: the salesperson sees what they pasted.
     for fragment in ("!channel", "@U0EVIL1", "#C0EVIL3"):
         assert fragment in apps
@@ -306,7 +320,7 @@ def test_emoji_and_mixed_scripts_are_kept_as_names(bot: Harness, seen: Seen) -> 
     names = ["Keep 🏃‍♀️", "Strava 💪🏽", "العربية", "русский", "日本語アプリ", "한국어", "👨‍👩‍👧 Family", "עברית"]
     card = ask(bot, paste_of(names), user="U0EMOJI1", channel="C0EMOJI1")
     assert_slack_accepts({"text": card["text"], "blocks": card["blocks"]})
-    apps = block_text(card, "persona_apps")
+    apps = all_apps(bot, card, user="U0EMOJI1", channel="C0EMOJI1")
     for name in ("Keep", "Strava", "العربية", "русский", "日本語アプリ", "한국어", "Family", "עברית"):
         assert name in apps
     # Keep is still recognised in the catalog however it was decorated.
