@@ -62,10 +62,11 @@ class PersonaFlows(FlowsBase):
 
             result = self.service.run(request, user_id=user_id, refresh=refresh, on_prepared=show_data_part)
             self.store.put(StoredPersona(result=result, request=request, user_id=user_id))
-            self.send_card(surface.show, result, ephemeral=surface.ephemeral, team_id=request.team_id)
             if isinstance(surface, MessageSurface):
-                # A card in a thread (or starting one): replies there are questions about this persona.
+                # A card in a thread (or starting one): replies there are questions about this persona. Linked
+                # before the card shows, so a question asked the moment it appears finds it.
                 self.link_thread(surface.channel, surface.thread_ts or surface.ts, result.id)
+            self.send_card(surface.show, result, ephemeral=surface.ephemeral, team_id=request.team_id)
             return _card_outcome(result)
         except UnknownSegment as exc:
             self._safe_show(surface, cards.error_message(t("msg.unknown_segment", lang, query=exc.query), lang,
