@@ -59,7 +59,7 @@ def test_slash_compare_answers_with_a_table(bot: Harness) -> None:
 
 def test_slash_compare_with_an_unknown_segment_says_did_you_mean(bot: Harness) -> None:
     user, channel = "U0CMP2", "C0CMP2"
-    bot.sender.slash_command("compare fitness gamerz club", user_id=user, channel_id=channel,
+    bot.sender.slash_command("compare fitness, gamerz club", user_id=user, channel_id=channel,
                              response_url=response_url(bot, "cmp-unknown", channel, user))
     answer = wait_url(bot, "cmp-unknown", lambda p: "persona_suggestions" in json.dumps(p.get("blocks", [])))
     assert "gamerz" in answer["text"] and "Mobile gamers" in json.dumps(answer["blocks"])

@@ -448,6 +448,8 @@ function contextActions(b, ctx) {
     else node.append(unsupported(`${e.type} element`));
   }
   return node;
+}
+
 /** Slack's table block: raw_text cells as text, rich_text cells as rich text; column_settings align and wrap. */
 function table(b, ctx) {
   const wrapper = el("div", "bk-table-wrap");
