@@ -29,33 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.dataset import read_dataset, sample_dataset_dir
 from bot.warehouse.duckdb import write_duckdb_file
+from tests.support.front_door_probe import MB, peak_rss, port_of, rss, serving_pid, stream_oversized
 from tests.support.slack_harness import Harness, is_card, running_bot, wait_url
-
-MB = 1024 * 1024
-
-
-def _port(h: Harness) -> int:
-    return int(h.url.rsplit(":", 1)[1])
-
-
-def _pid(h: Harness) -> int:
-    port = str(_port(h)).encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                args = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"serve" in args and port in args:
-                return int(entry.name)
-    raise RuntimeError("serving process not found")
-
-
-def _rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def _head(length: int) -> bytes:
@@ -74,7 +49,7 @@ def healthz_ms(h: Harness) -> float:
 def idle_connections(h: Harness, count: int) -> dict[str, object]:
     sockets = []
     for _ in range(count):
-        sock = socket.create_connection(("127.0.0.1", _port(h)), timeout=5)
+        sock = socket.create_connection(("127.0.0.1", port_of(h)), timeout=5)
         sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
         sockets.append(sock)
     try:
@@ -86,65 +61,37 @@ def idle_connections(h: Harness, count: int) -> dict[str, object]:
         ack_ms = (time.perf_counter() - started) * 1000
         assert resp.status == 200
         wait_url(h, "measure", is_card)
-        rss = _rss(_pid(h))
+        resident = rss(serving_pid(h))
     finally:
         for sock in sockets:
             sock.close()
     return {"idle_connections": count, "healthz_ms_p50": round(statistics.median(samples), 2),
             "healthz_ms_max": round(max(samples), 2), "command_ack_ms": round(ack_ms, 1),
-            "rss_mb_with_idle": round(rss / MB, 1)}
-
-
-def _stream(h: Harness, size: int, out: list[int]) -> None:
-    with socket.create_connection(("127.0.0.1", _port(h)), timeout=30) as sock:
-        sock.sendall(_head(size))
-        chunk, sent = b"x" * MB, 0
-        try:
-            while sent < size:
-                sock.sendall(chunk)
-                sent += len(chunk)
-        except OSError:
-            pass
-        try:
-            answer = sock.recv(65536)
-            out.append(int(answer.split(b" ", 2)[1]) if answer else 0)
-        except OSError:
-            out.append(0)
+            "rss_mb_with_idle": round(resident / MB, 1)}
 
 
 def big_posts(h: Harness, count: int, size_mb: int) -> dict[str, object]:
-    pid = _pid(h)
-    baseline = _rss(pid)
-    peak = [baseline]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak[0] = max(peak[0], _rss(pid))
-            time.sleep(0.01)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
     statuses: list[int] = []
     started = time.perf_counter()
-    threads = [threading.Thread(target=_stream, args=(h, size_mb * MB, statuses)) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    with peak_rss(serving_pid(h), every=0.01) as memory:
+        threads = [threading.Thread(target=stream_oversized, args=(h, _head(size_mb * MB), size_mb * MB, statuses, 30))
+                   for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
     elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
+    baseline, peak = memory
     return {"parallel_posts": count, "declared_mb_each": size_mb, "statuses": sorted(set(statuses)),
-            "rss_mb_before": round(baseline / MB, 1), "rss_mb_peak": round(peak[0] / MB, 1),
-            "rss_mb_growth": round((peak[0] - baseline) / MB, 1), "seconds": round(elapsed, 2)}
+            "rss_mb_before": round(baseline / MB, 1), "rss_mb_peak": round(peak / MB, 1),
+            "rss_mb_growth": round((peak - baseline) / MB, 1), "seconds": round(elapsed, 2)}
 
 
 def log_growth(h: Harness, count: int) -> dict[str, object]:
     body = (b"MARKER " + b"x" * MB)[:MB]
     before = h.log.stat().st_size
     for _ in range(count):
-        with socket.create_connection(("127.0.0.1", _port(h)), timeout=10) as sock:
+        with socket.create_connection(("127.0.0.1", port_of(h)), timeout=10) as sock:
             sock.sendall(_head(len(body)) + body)
             sock.recv(65536)
     time.sleep(0.5)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.front_door_probe import MB, peak_rss, port_of, serving_pid, stream_oversized
 from tests.support.slack_harness import (
     FORM,
     SIGNING_SECRET,
@@ -37,7 +38,6 @@ from tests.support.slack_harness import (
 TEAM = "T0001"  # the stand-in's workspace
 FRIEND = "T0FRIEND"  # another listed workspace
 OUTSIDER = "T0EXT"  # a Slack Connect partner, not listed
-MB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -55,32 +55,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory, sample_warehouse_file: Path, m
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 
-def _port(h: Harness) -> int:
-    return int(h.url.rsplit(":", 1)[1])
-
-
-def _bot_pid(h: Harness) -> int:
-    """The serving process: the one whose command line is `serve … --port N`."""
-    port = str(_port(h))
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"serve" in args and port.encode() in args:
-            return int(entry.name)
-    raise AssertionError("no serving process found")
-
-
-def _rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
 def _get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -91,7 +65,7 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
 
 def _raw(h: Harness, head: bytes, body: bytes = b"", timeout: float = 10.0) -> tuple[int, bytes]:
     """One request written byte for byte; returns the status and the whole answer."""
-    with socket.create_connection(("127.0.0.1", _port(h)), timeout=timeout) as sock:
+    with socket.create_connection(("127.0.0.1", port_of(h)), timeout=timeout) as sock:
         sock.sendall(head + body)
         data = b""
         while b"\r\n\r\n" not in data:
@@ -122,7 +96,7 @@ def test_idle_connections_neither_starve_health_checks_nor_commands_and_are_clos
     # all waited.
     idle = []
     for _ in range(200):
-        sock = socket.create_connection(("127.0.0.1", _port(bot)), timeout=5)
+        sock = socket.create_connection(("127.0.0.1", port_of(bot)), timeout=5)
         sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
         idle.append(sock)
     try:
@@ -198,49 +172,18 @@ def test_bolt_loggers_stay_at_the_configured_level_after_the_app_is_built(sample
 # --- 3. oversized bodies ---------------------------------------------------------------------------------------------
 
 
-def _stream_unsigned(h: Harness, size: int, statuses: list[int]) -> None:
-    """Declares `size` bytes and keeps sending them in 1 MB pieces until the server stops listening."""
-    with socket.create_connection(("127.0.0.1", _port(h)), timeout=10) as sock:
-        sock.sendall(_head(size))
-        chunk, sent = b"x" * MB, 0
-        try:
-            while sent < size:
-                sock.sendall(chunk)
-                sent += len(chunk)
-        except OSError:
-            pass  # refused and closed: the rest of the body was never wanted
-        try:
-            answer = sock.recv(65536)
-            statuses.append(int(answer.split(b" ", 2)[1]) if answer else 0)
-        except OSError:
-            statuses.append(0)
-
-
 def test_oversized_unsigned_bodies_are_refused_before_they_are_read(bot: Harness) -> None:
-    pid = _bot_pid(bot)
-    baseline = _rss(pid)
-    peak = [baseline]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak[0] = max(peak[0], _rss(pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
     statuses: list[int] = []
-    try:
-        senders = [threading.Thread(target=_stream_unsigned, args=(bot, 100 * MB, statuses)) for _ in range(3)]
+    with peak_rss(serving_pid(bot), every=0.02) as memory:
+        senders = [threading.Thread(target=stream_oversized, args=(bot, _head(100 * MB), 100 * MB, statuses, 10))
+                   for _ in range(3)]
         for thread in senders:
             thread.start()
         for thread in senders:
             thread.join(timeout=60)
-    finally:
-        stop.set()
-        sampler.join()
+    baseline, peak = memory
     assert statuses == [413, 413, 413]
-    assert peak[0] - baseline < 50 * MB, (baseline, peak[0])
+    assert peak - baseline < 50 * MB, (baseline, peak)
     assert _get(f"{bot.url}/healthz")[0] == 200
 
 
