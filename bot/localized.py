@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.i18n import t
+from bot.languages import language
 from bot.lexicon import load_lexicon
 from bot.models import CategoryLabels, SegmentInfo
 
 # Chinese counts in units of ten thousand (万/萬) and a hundred million (亿/億).
 _WAN = {"zh-TW": "萬", "zh-CN": "万"}
 _YI = {"zh-TW": "億", "zh-CN": "亿"}
+# Markets that mean "used everywhere" in `apps.csv`, or "no one market" for a segment.
+GLOBAL_MARKETS = frozenset({"global", "all", "ww"})
 
 
 def segment_name(segment: SegmentInfo, lang: str) -> str:
@@ -32,6 +36,16 @@ def all_names(segment: SegmentInfo) -> list[str]:
     """Every name a reader may know the segment by, in all three languages, aliases included."""
     names = [segment.name, segment.name_zh_tw, segment.name_zh_cn, *segment.aliases]
     return list(dict.fromkeys(n for n in names if n and n.strip()))
+
+
+def market_name(market: str | None, lang: str) -> str:
+    """A market as the reader calls it ("Taiwan", "台灣", "中国大陆"), never its code; a market the locale files do
+    not name (a dataset's own "SG") is shown as the dataset spells it, and no market at all is "every market"."""
+    code = (market or "").strip()
+    if not code or code.casefold() in GLOBAL_MARKETS:
+        return t("market.global", lang)
+    key = f"market.{code.upper()}"
+    return t(key, lang) if key in language(lang).strings else code
 
 
 def _short(value: float) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.languages import language
+from bot.localized import market_name
 from bot.models import PersonaDraft, WriterRequest
 from prompts import load_template
 
@@ -55,7 +56,8 @@ def render_segment_data(request: WriterRequest) -> str:
     segment_doc = None if segment is None else {
         "name": segment.localized_name(request.lang),
         "description": segment.localized_description(request.lang),
-        "market": segment.market,
+        # The market's name in the reader's language, so the model writes "Taiwan" or "台灣", never "TW".
+        "market": market_name(segment.market, request.lang) if segment.market else None,
     }
 
     def category(key: str | None) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.followups.kind import FollowUpAsk, FollowUpKind
 from bot.followups.rivals import Placement, Rival, audience_market, listed_entry, place_product, rivals, used_in
 from bot.lexicon import load_lexicon
+from bot.localized import market_name
 from bot.models import GroundingApp
 from bot.offline_words import Context, inline, join
 from bot.prompting import data_json
@@ -20,7 +21,6 @@ STRINGS = {
         "title": "Competitor analysis",
         "offline.your_product": "your product",
         "offline.this_audience": "this audience",
-        "offline.everywhere": "every market",
         "offline.heading": "{product} against its {label} rivals for {audience} ({market}), offline draft:",
         "offline.product_listed": "• {product} is already on their list: #{rank} of {total}{figures}.",
         "offline.product_unlisted": "• {product} is a {label} app in our catalog but not on this audience's list.",
@@ -65,7 +65,6 @@ STRINGS = {
         "title": "競品分析",
         "offline.your_product": "你的產品",
         "offline.this_audience": "這群受眾",
-        "offline.everywhere": "所有市場",
         "offline.heading": "{product}在{audience}（{market}）的{label}類競品分析（離線草稿）：",
         "offline.product_listed": "• {product}已在他們的清單上：{total}個中排第{rank}{figures}。",
         "offline.product_unlisted": "• {product}是目錄中的{label}類App，但不在這群受眾的清單上。",
@@ -96,7 +95,6 @@ STRINGS = {
         "title": "竞品分析",
         "offline.your_product": "你的产品",
         "offline.this_audience": "这个人群",
-        "offline.everywhere": "所有市场",
         "offline.heading": "{product}在{audience}（{market}）的{label}类竞品分析（离线草稿）：",
         "offline.product_listed": "• {product}已在他们的列表中：{total}个中排第{rank}{figures}。",
         "offline.product_unlisted": "• {product}是目录中的{label}类应用，但不在这个人群的列表中。",
@@ -162,12 +160,12 @@ def analysis(ask: FollowUpAsk) -> tuple[Placement, list[Rival], list[str]]:
     found = rivals(placement, ask.result, catalog, market=market)
     segment = ask.result.segment
     audience = inline(segment.localized_name(ask.lang), 60) if segment else ask.text("offline.this_audience")
-    market_name = market or ask.text("offline.everywhere")
+    where = market_name(market, ask.lang)
     product = inline(ask.product or "") if (ask.product or "").strip(" ?") else ask.text("offline.your_product")
     label = _label(ask, placement.category)
     total = len(ask.result.apps)
 
-    lines = [ask.text("offline.heading", product=product, label=label, audience=audience, market=market_name)]
+    lines = [ask.text("offline.heading", product=product, label=label, audience=audience, market=where)]
     own = listed_entry(placement, ask.result)
     if own is not None:
         lines.append(ask.text("offline.product_listed", product=product, rank=own[1], total=total,
@@ -175,21 +173,21 @@ def analysis(ask: FollowUpAsk) -> tuple[Placement, list[Rival], list[str]]:
     elif placement.placed_by == "catalog":
         lines.append(ask.text("offline.product_unlisted", product=product, label=label))
     elif placement.placed_by == "category":
-        lines.append(ask.text("offline.product_category", product=product, label=label, market=market_name))
+        lines.append(ask.text("offline.product_category", product=product, label=label, market=where))
     else:
         lines.append(ask.text("offline.product_guess", product=product, label=label))
     if placement.app is not None and own is None and not used_in(placement.app, market):
-        lines.append(ask.text("offline.product_elsewhere", product=product, markets="/".join(placement.app.market),
-                              market=market_name))
+        markets = "/".join(market_name(m, ask.lang) for m in placement.app.market)
+        lines.append(ask.text("offline.product_elsewhere", product=product, markets=markets, market=where))
     for rival in found:
         name = inline(_rival_name(rival), 40)
         if rival.listed is not None:
             lines.append(ask.text("offline.rival_listed", name=name, rank=rival.rank, total=total,
                                   figures=_figures(ask, rival.listed)))
         else:
-            lines.append(ask.text("offline.rival_unlisted", name=name, market=market_name))
+            lines.append(ask.text("offline.rival_unlisted", name=name, market=where))
     if not found:
-        lines.append(ask.text("offline.no_rivals", label=label, market=market_name))
+        lines.append(ask.text("offline.no_rivals", label=label, market=where))
 
     top_words = ctx.words[0]
     leader = found[0] if found else None
@@ -235,7 +233,7 @@ def _prompt_fields(ask: FollowUpAsk) -> dict[str, str]:
         "in_catalog": placement.app is not None,
         "catalog_name": placement.app.name if placement.app else None,
         "category": placement.category,
-        "market": market,
+        "market": market_name(market, ask.lang),
     }
     return {"product": data_json(placed), "competitors": data_json([entry(r) for r in found]),
             "data": ask.persona_data}

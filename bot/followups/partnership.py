@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.followups.kind import FollowUpAsk, FollowUpKind
 from bot.followups.rivals import audience_market, place_product, used_in
 from bot.lexicon import load_lexicon
+from bot.localized import market_name
 from bot.models import GroundingApp
 from bot.offline_words import Context, inline, join
 from bot.prompting import data_json
@@ -20,7 +21,6 @@ STRINGS = {
         "title": "Partnership ideas",
         "offline.your_brand": "your brand",
         "offline.this_audience": "this audience",
-        "offline.everywhere": "every market",
         "offline.heading": "Partners for {product} to reach {audience} ({market}), offline draft:",
         "offline.partner": "• {name} ({label}, {times}× the average person in the market): {idea}.",
         "offline.partner_no_index": "• {name} ({label}, score {score} on their list): {idea}.",
@@ -39,7 +39,6 @@ STRINGS = {
         "title": "合作點子",
         "offline.your_brand": "你的品牌",
         "offline.this_audience": "這群受眾",
-        "offline.everywhere": "所有市場",
         "offline.heading": "{product}觸及{audience}（{market}）的合作夥伴（離線草稿）：",
         "offline.partner": "• {name}（{label}類，使用率為市場平均的{times}倍）：{idea}。",
         "offline.partner_no_index": "• {name}（{label}類，清單分數{score}）：{idea}。",
@@ -54,7 +53,6 @@ STRINGS = {
         "title": "合作点子",
         "offline.your_brand": "你的品牌",
         "offline.this_audience": "这个人群",
-        "offline.everywhere": "所有市场",
         "offline.heading": "{product}触达{audience}（{market}）的合作伙伴（离线草稿）：",
         "offline.partner": "• {name}（{label}类，使用率为市场平均的{times}倍）：{idea}。",
         "offline.partner_no_index": "• {name}（{label}类，列表分数{score}）：{idea}。",
@@ -97,7 +95,7 @@ def _compose_offline(ask: FollowUpAsk) -> str:
     lexicon = load_lexicon()
     segment = ask.result.segment
     audience = inline(segment.localized_name(ask.lang), 60) if segment else ask.text("offline.this_audience")
-    market = audience_market(ask.result, ask.catalog()) or ask.text("offline.everywhere")
+    market = market_name(audience_market(ask.result, ask.catalog()), ask.lang)
     product = inline(ask.product) if ask.product else ask.text("offline.your_brand")
     chosen = partners(ask)
     indexed = any(a.index is not None for a in chosen)
@@ -131,7 +129,7 @@ def _prompt_fields(ask: FollowUpAsk) -> dict[str, str]:
                "score": a.score,
                "format_idea": lexicon.words(lexicon.resolve(a.category) or lexicon.fallback, ask.lang).idea}
               for a in partners(ask)]
-    client = {"sells": ask.product, "market": audience_market(ask.result, ask.catalog())}
+    client = {"sells": ask.product, "market": market_name(audience_market(ask.result, ask.catalog()), ask.lang)}
     return {"product": data_json(client), "partners": data_json(chosen), "data": ask.persona_data}
 
 

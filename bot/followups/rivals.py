@@ -19,10 +19,9 @@ from typing import Literal
 from bot.app_matching import AppMatcher
 from bot.config import LANGS
 from bot.lexicon import load_lexicon
+from bot.localized import GLOBAL_MARKETS
 from bot.models import CatalogApp, GroundingApp, PersonaResult
 
-# Markets that mean "used everywhere" in `apps.csv`.
-GLOBAL_MARKETS = frozenset({"global", "all", "ww"})
 MAX_RIVALS = 6
 
 # How the product was placed: it is a catalog app; its category was read from its description; or, knowing

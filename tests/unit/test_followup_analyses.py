@@ -12,6 +12,7 @@ from bot.followups import FollowUpReport, FollowUpService, get_kind
 from bot.followups.kind import FollowUpAsk
 from bot.followups.partnership import partners
 from bot.followups.rivals import audience_market, category_named_in, place_product, rivals
+from bot.localized import market_name
 from bot.models import PersonaResult
 from bot.service import PersonaService
 from bot.slack.blocks.views import MAX_BLOCKS, followup_messages, product_modal
@@ -85,6 +86,8 @@ def test_the_competitor_report_names_rivals_with_figures_and_audience_steps(serv
     assert report.next_actions, "next steps reach the Next actions part of the answer"
     audience = result.segment.localized_name(lang)
     assert all(audience in step for step in report.next_actions)
+    # The market by its name in the reader's language, never by its code.
+    assert market_name("TW", lang) in report.summary and "(TW)" not in text and "（TW）" not in text
 
 
 def test_the_whole_report_reaches_slack_uncut() -> None:
@@ -133,7 +136,7 @@ def test_partners_over_index_in_the_market_with_a_format_and_a_step_each(service
         line = next(p for p in report.points if p.startswith(app.name))
         assert f"{app.index / 100:.1f}×" in line
         assert any(step.startswith(app.name) for step in report.next_actions)
-    assert "a protein drink brand" in report.summary
+    assert "a protein drink brand" in report.summary and "(Taiwan)" in report.summary
     # Blank product: written for any client, not for "?".
     blank = followups.write("partnership", result, "  ")
     assert blank.product is None and "?" not in blank.summary

@@ -279,7 +279,7 @@ def test_the_persona_prompt_grounds_the_model_in_market_index_and_labels(service
     assert result.meta.writer == "llm" and result.meta.prompt_version == "persona-v2"
     message = server.requests[0].last_user_message
     data = extract_segment_data(message)
-    assert data["segment"]["market"] == "TW" and data["segment"]["name"] == "台北外卖族"
+    assert data["segment"]["market"] == "台湾" and data["segment"]["name"] == "台北外卖族"
     uber = next(app for app in data["apps"] if app["name"] == "Uber Eats")
     assert uber["index"] > 100 and uber["category"] != "food_delivery"
     # A Taipei audience gets traditional-script hashtags even for a reader of simplified Chinese.

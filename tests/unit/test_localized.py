@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.localized import category_label, count, segment_description, segment_name
+from bot.localized import category_label, count, market_name, segment_description, segment_name
 from bot.models import CategoryLabels, SegmentInfo
 
 
@@ -42,3 +42,23 @@ def test_category_labels_come_from_the_dataset_then_the_lexicon_never_the_raw_id
     assert category_label("food_delivery", "en") == "Food delivery"
     assert category_label("space_tourism", "en") == "Space tourism"  # unknown anywhere: made readable
     assert category_label(None, "en") == ""
+
+
+@pytest.mark.parametrize(
+    ("market", "lang", "expected"),
+    [
+        ("TW", "en", "Taiwan"),
+        ("TW", "zh-TW", "台灣"),
+        ("TW", "zh-CN", "台湾"),
+        ("CN", "en", "mainland China"),
+        ("CN", "zh-TW", "中國大陸"),
+        ("cn", "zh-CN", "中国大陆"),
+        ("HK", "zh-CN", "香港"),
+        (None, "en", "every market"),
+        ("global", "zh-TW", "所有市場"),
+        ("SG", "zh-CN", "SG"),  # a market the locale files do not name: as the dataset spells it
+    ],
+)
+def test_markets_are_named_in_the_readers_language_never_by_code(market: str | None, lang: str,
+                                                                  expected: str) -> None:
+    assert market_name(market, lang) == expected

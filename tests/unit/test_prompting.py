@@ -166,7 +166,7 @@ def test_the_grounding_carries_market_localized_text_index_labels_and_measured_p
     request, _ = example_pair("zh-CN")
     document = extract_segment_data(render_user_message(request))
     assert document["segment"] == {"name": "上海健身白领", "description": "下班后去上团课或跟着视频训练的上海白领。",
-                                   "market": "CN"}
+                                   "market": "中国大陆"}
     assert document["apps"][1] == {"name": "超级猩猩", "category": "健身", "score": 0.84, "index": 520,
                                    "penetration": 0.22}
     assert document["demographics"]["source"] == "data"
