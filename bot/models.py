@@ -34,11 +34,22 @@ def _lang_key(lang: str) -> str:
     return lang.replace("-", "_").lower()
 
 
-class ClosestSegment(BaseModel):
-    """A warehouse segment close to a pasted list, by weighted app overlap (see bot/nearest_segments.py)."""
+class NamedSegment(BaseModel):
+    """A segment's id and its name in every language the dataset gives it (empty falls back to `name`)."""
 
     id: str
     name: str
+    name_zh_tw: str = ""
+    name_zh_cn: str = ""
+
+    def localized_name(self, lang: str) -> str:
+        """The name in `lang` where the dataset has one, else the name as given."""
+        return getattr(self, f"name_{_lang_key(lang)}", "") or self.name
+
+
+class ClosestSegment(NamedSegment):
+    """A warehouse segment close to a pasted list, by weighted app overlap (see bot/nearest_segments.py)."""
+
     # How many of the paste's catalog apps the segment lists, out of how many the paste has.
     shared: int
     of: int
@@ -81,22 +92,14 @@ class ParsedApp(BaseModel):
     merged_from: list[str] = Field(default_factory=list)
 
 
-class SegmentInfo(BaseModel):
-    id: str
-    name: str
+class SegmentInfo(NamedSegment):
     description: str = ""
     size: int | None = None
     aliases: list[str] = Field(default_factory=list)
     # The market the segment lives in ("TW", "CN", "HK"); None for a segment across markets.
     market: str | None = None
-    name_zh_tw: str = ""
-    name_zh_cn: str = ""
     description_zh_tw: str = ""
     description_zh_cn: str = ""
-
-    def localized_name(self, lang: str) -> str:
-        """The name in `lang` where the dataset has one, else the name as given."""
-        return getattr(self, f"name_{_lang_key(lang)}", "") or self.name
 
     def localized_description(self, lang: str) -> str:
         return getattr(self, f"description_{_lang_key(lang)}", "") or self.description

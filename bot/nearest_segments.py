@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.models import ClosestSegment, GroundingApp, SegmentSummary
+from bot.models import ClosestSegment, GroundingApp, NamedSegment, SegmentSummary
 
 if TYPE_CHECKING:
     from bot.warehouse import Warehouse
@@ -32,8 +32,8 @@ TITLE_MIN_SHARED = 2
 
 @dataclass(frozen=True)
 class _Segment:
-    id: str
-    name: str
+    # Its id and names in every language, as the closest-segment entries carry them.
+    named: NamedSegment
     confidences: Mapping[str, float]
     norm: float
 
@@ -47,7 +47,8 @@ class SegmentIndex:
             apps = {app_id: c for app_id, c in confidences.get(segment.id, {}).items() if _usable(c)}
             norm = math.sqrt(sum(c * c for c in apps.values()))
             if norm > 0:
-                self._segments.append(_Segment(segment.id, segment.name, apps, norm))
+                named = NamedSegment.model_validate(segment.model_dump(include=set(NamedSegment.model_fields)))
+                self._segments.append(_Segment(named, apps, norm))
 
     @classmethod
     def from_warehouse(cls, warehouse: Warehouse, segments: Sequence[SegmentSummary]) -> SegmentIndex:
@@ -70,8 +71,7 @@ class SegmentIndex:
             dot = sum(paste[app_id] * segment.confidences[app_id] for app_id in shared)
             found.append(
                 ClosestSegment(
-                    id=segment.id,
-                    name=segment.name,
+                    **segment.named.model_dump(),
                     shared=len(shared),
                     of=len(paste),
                     similarity=round(min(dot / (norm * segment.norm), 1.0), 4),

@@ -86,15 +86,14 @@ def title(result: PersonaResult) -> str:
 def paste_title(closest: list[ClosestSegment], lang: str) -> str | None:
     """"Pasted apps, closest to <segment>" when a segment overlaps the paste enough to say so, else None."""
     segment = title_segment(closest)
-    name = single_line(segment.name) if segment else ""
+    name = single_line(segment.localized_name(lang)) if segment else ""
     return t("title.pasted_closest", lang, name=name) if name else None
 
 
 def closest_line(closest: list[ClosestSegment], lang: str) -> str | None:
     """"Closest segment: Fitness enthusiasts in Taipei, 7 of 10 apps shared" (plain text), or None."""
-    items = [
-        t("closest.item", lang, name=single_line(c.name) or c.id, shared=c.shared, of=c.of) for c in closest
-    ]
+    items = [t("closest.item", lang, name=single_line(c.localized_name(lang)) or c.id, shared=c.shared, of=c.of)
+             for c in closest]
     return t("closest.line", lang, n=len(items), items=" · ".join(items)) if items else None
 
 

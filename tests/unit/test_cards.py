@@ -679,7 +679,9 @@ def test_any_error_message_fits(text: str, suggestions: list[tuple[str, str]], e
 # --- pasted lists: merged names, closest segments and the title ------------------------------------------------
 
 CLOSEST = [
-    ClosestSegment(id="seg_001", name="Fitness enthusiasts in Taipei", shared=7, of=10, similarity=0.81),
+    ClosestSegment(id="seg_001", name="Fitness enthusiasts in Taipei", name_zh_tw="台北健身愛好者",
+                   name_zh_cn="台北健身爱好者", shared=7, of=10, similarity=0.81),
+    # No translation in the dataset: its name as given, escaped.
     ClosestSegment(id="seg_009", name="Runners <!here>", shared=5, of=10, similarity=0.6),
 ]
 
@@ -689,9 +691,12 @@ def test_pasted_card_is_titled_after_its_closest_segment_and_names_them(lang: st
     result = pasted(make_result(lang=lang)).model_copy(update={"closest_segments": CLOSEST})
     card = persona_card(result)
     assert_fits(card)
-    assert card["blocks"][0]["text"]["text"] == t("title.pasted_closest", lang, name="Fitness enthusiasts in Taipei")
+    name = CLOSEST[0].localized_name(lang)
+    assert name == {"en": "Fitness enthusiasts in Taipei", "zh-TW": "台北健身愛好者", "zh-CN": "台北健身爱好者"}[lang]
+    assert card["blocks"][0]["text"]["text"] == t("title.pasted_closest", lang, name=name)
     closest = block_text(card, "persona_closest")
-    assert "Fitness enthusiasts in Taipei" in closest and "Runners &lt;!here&gt;" in closest
+    assert name in closest and "Runners &lt;!here&gt;" in closest
+    assert lang == "en" or "Fitness" not in closest
     if lang == "en":
         assert closest == (
             "🧭 Closest segments: Fitness enthusiasts in Taipei, 7 of 10 apps shared · "

@@ -13,7 +13,7 @@ from bot.service import PersonaService
 from bot.store import PersonaRequest
 from bot.warehouse.duckdb import DuckDBWarehouse
 from bot.writers import WriterResult
-from tests.support.dataset_factory import write_dataset
+from tests.support.dataset_factory import write_dataset, write_dataset_v2
 
 
 @pytest.fixture
@@ -223,3 +223,14 @@ def test_a_paste_names_its_closest_segments(small_service: PersonaService) -> No
     assert data["closest_segments"][0] == result.closest_segments[0].model_dump(mode="json")
     # A segment's own persona is not compared with the others.
     assert small_service.run(PersonaRequest(kind="segment", query="s1", lang="en")).closest_segments == []
+
+
+def test_closest_segments_carry_the_datasets_names_in_every_language(tmp_path: Path) -> None:
+    wh = DuckDBWarehouse.open(tmp_path / "w.duckdb")
+    wh.load(read_dataset(write_dataset_v2(tmp_path / "ds")))
+    service = PersonaService(Settings(PERSONA_DUCKDB_PATH=tmp_path / "w.duckdb", _env_file=None), wh, OfflineWriter())
+    result = service.run(PersonaRequest(kind="apps", query="Keep 0.9, 小红书 0.6, 美团 0.2", lang="zh-TW"))
+    by_id = {c.id: c for c in result.closest_segments}
+    # s1 has Chinese names in the dataset; s2 has none, so every language shows its name as given.
+    assert [by_id["s1"].localized_name(lang) for lang in ("en", "zh-TW", "zh-CN")] == ["Gym goers", "健身族", "健身族"]
+    assert {by_id["s2"].localized_name(lang) for lang in ("en", "zh-TW", "zh-CN")} == {by_id["s2"].name}
