@@ -116,6 +116,7 @@ CATEGORY_TOPIC = {
     "parenting": "new_parent", "pets": "pets", "dating": "dating", "home_living": "home_seeking",
     "automotive": "cars", "jobs": "job_seeking", "local_reviews": "cooking", "anime_comics": "anime",
     "kids": "school_parent", "music": "music", "ecommerce": "deal_shopping", "food_delivery": "delivery",
+    "restaurants": "delivery",
     "travel": "travel", "video_streaming": "drama", "productivity": "office_worker", "ride_hailing": "commuter",
     "photo_video": "creator",
 }

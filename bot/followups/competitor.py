@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.followups.kind import FollowUpAsk, FollowUpKind
 from bot.followups.rivals import Placement, Rival, audience_market, listed_entry, place_product, rivals, used_in
-from bot.lexicon import load_lexicon
+from bot.lexicon import CategoryWords, load_lexicon
 from bot.localized import market_name
 from bot.models import GroundingApp
 from bot.offline_words import Context, inline, join
@@ -48,9 +48,12 @@ STRINGS = {
             "{places}, where they spend time."
         ),
         "offline.next_defend": (
-            "→ Build on the foothold with {audience}: {product} is already #{rank} on their list, beside {leader}; "
+            "→ Build on the foothold with {audience}: {product} is already #{rank} on their list, {standing}; "
             "match {leader}'s offer and promote inside {places}."
         ),
+        "offline.standing_ahead": "ahead of {leader} (#{leader_rank})",
+        "offline.standing_behind": "behind {leader} (#{leader_rank})",
+        "offline.standing_alone": "the only {label} app on it",
         "offline.next_switch": (
             "→ Give {audience} a reason to switch from {leader}: an offer that answers their worry about {worry}, "
             "promoted inside {places}."
@@ -83,9 +86,12 @@ STRINGS = {
             "比{leader}更好地化解他們對{worry}的擔憂，並在他們常用的{places}接觸他們。"
         ),
         "offline.next_defend": (
-            "→ 鞏固在{audience}中的位置：{product}已排在他們清單第{rank}位，與{leader}並列；"
+            "→ 鞏固在{audience}中的位置：{product}已排在他們清單第{rank}位，{standing}；"
             "跟進{leader}的優惠，並在{places}推廣。"
         ),
+        "offline.standing_ahead": "領先{leader}（第{leader_rank}位）",
+        "offline.standing_behind": "排在{leader}（第{leader_rank}位）之後",
+        "offline.standing_alone": "是清單上唯一的{label}類App",
         "offline.next_switch": "→ 給{audience}從{leader}轉換的理由：推出化解{worry}擔憂的優惠，在{places}推廣。",
         "offline.next_first": "→ 搶先布局{audience}：還沒有{label}類App拿下他們，先在{places}小規模測試活動。",
         "offline.next_track": "→ 追蹤接下來一個月{audience}中有多少人試用{product}而非{leader}。",
@@ -113,9 +119,12 @@ STRINGS = {
             "比{leader}更好地消除他们对{worry}的顾虑，并在他们常用的{places}触达他们。"
         ),
         "offline.next_defend": (
-            "→ 巩固在{audience}中的位置：{product}已排在他们清单第{rank}位，与{leader}并列；"
+            "→ 巩固在{audience}中的位置：{product}已排在他们列表第{rank}位，{standing}；"
             "跟进{leader}的优惠，并在{places}推广。"
         ),
+        "offline.standing_ahead": "领先{leader}（第{leader_rank}位）",
+        "offline.standing_behind": "排在{leader}（第{leader_rank}位）之后",
+        "offline.standing_alone": "是列表中唯一的{label}类应用",
         "offline.next_switch": "→ 给{audience}从{leader}转换的理由：推出消除{worry}顾虑的优惠，在{places}推广。",
         "offline.next_first": "→ 抢先布局{audience}：还没有{label}类应用拿下他们，先在{places}小规模测试活动。",
         "offline.next_track": "→ 跟踪接下来一个月{audience}中有多少人试用{product}而不是{leader}。",
@@ -141,6 +150,12 @@ def _label(ask: FollowUpAsk, category: str | None) -> str:
     lexicon = load_lexicon()
     key = lexicon.resolve(category) or lexicon.fallback
     return lexicon.words(key, ask.lang).label
+
+
+def _category_words(ask: FollowUpAsk, category: str | None) -> CategoryWords | None:
+    lexicon = load_lexicon()
+    key = lexicon.resolve(category)
+    return lexicon.words(key, ask.lang) if key else None
 
 
 def over_indexing(ask: FollowUpAsk, *, exclude: set[str], limit: int = 2) -> list[GroundingApp]:
@@ -189,7 +204,9 @@ def analysis(ask: FollowUpAsk) -> tuple[Placement, list[Rival], list[str]]:
     if not found:
         lines.append(ask.text("offline.no_rivals", label=label, market=where))
 
-    top_words = ctx.words[0]
+    # Why people use the product's kind of app, and what worries them about it: the category's own words, not
+    # those of the audience's top app (a coffee chain's queues are not a delivery app's worry).
+    top_words = _category_words(ask, placement.category) or ctx.words[0]
     leader = found[0] if found else None
     leader_name = inline(_rival_name(leader), 40) if leader else label
     if leader is not None and leader.listed is not None:
@@ -203,8 +220,14 @@ def analysis(ask: FollowUpAsk) -> tuple[Placement, list[Rival], list[str]]:
     lines.append(ask.text("offline.compete", product=product, worry=top_words.worry, leader=leader_name,
                           places=places_text))
     if own is not None:
+        # Where the product stands against the strongest listed rival: never "beside" one it trails by three places.
+        if leader is None or leader.rank is None:
+            standing = ask.text("offline.standing_alone", label=label)
+        else:
+            key = "offline.standing_ahead" if own[1] < leader.rank else "offline.standing_behind"
+            standing = ask.text(key, leader=leader_name, leader_rank=leader.rank)
         lines.append(ask.text("offline.next_defend", audience=audience, product=product, rank=own[1],
-                              leader=leader_name, places=places_text))
+                              standing=standing, leader=leader_name, places=places_text))
     elif leader is not None and leader.listed is not None:
         lines.append(ask.text("offline.next_switch", audience=audience, leader=leader_name, worry=top_words.worry,
                               places=places_text))

@@ -24,11 +24,11 @@ STRINGS = {
         "offline.heading": "Partners for {product} to reach {audience} ({market}), offline draft:",
         "offline.partner": "• {name} ({label}, {times}× the average person in the market): {idea}.",
         "offline.partner_no_index": "• {name} ({label}, score {score} on their list): {idea}.",
-        "offline.why": "• Why these: they are the apps {audience} over-indexes on most, so a joint offer reaches "
-                       "them where the rest of the market is not.",
+        "offline.why": "• Why these: of all their apps, these are the ones used most out of proportion to the "
+                       "market, so a joint offer reaches {audience} where the rest of the market is not.",
         "offline.why_no_index": "• Why these: the data has no index for this audience, so these are its strongest "
                                 "apps by score.",
-        "offline.hook": "• Message: lead with {interests}; {audience} is driven by {motivation}.",
+        "offline.hook": "• Message: lead with {interests}; what drives {audience} is {motivation}.",
         "offline.next": "→ {name}: propose {idea} for {audience} to its partnerships team, with an offer from "
                         "{product} and a tracking code of its own.",
         "offline.next_first": "→ Start with {name} ({times}× the average): it is the partner most specific to "

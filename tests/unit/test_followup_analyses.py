@@ -12,6 +12,7 @@ from bot.followups import FollowUpReport, FollowUpService, get_kind
 from bot.followups.kind import FollowUpAsk
 from bot.followups.partnership import partners
 from bot.followups.rivals import audience_market, category_named_in, place_product, rivals
+from bot.lexicon import load_lexicon
 from bot.localized import market_name
 from bot.models import PersonaResult
 from bot.service import PersonaService
@@ -50,6 +51,8 @@ def test_foodpanda_in_taipei_competes_with_uber_eats_and_no_mainland_app(service
     names = [r.app.name for r in found]
     assert "Uber Eats" in names
     assert not MAINLAND_DELIVERY & set(names)
+    # A chain selling through its own app is a partner of the delivery platforms, not one of them.
+    assert not {"麥當勞", "Starbucks"} & set(names)
     assert "foodpanda" not in names
     # Listed rivals come first, by index then confidence, each with its figures.
     listed = [r for r in found if r.listed is not None]
@@ -86,8 +89,20 @@ def test_the_competitor_report_names_rivals_with_figures_and_audience_steps(serv
     assert report.next_actions, "next steps reach the Next actions part of the answer"
     audience = result.segment.localized_name(lang)
     assert all(audience in step for step in report.next_actions)
+    # foodpanda trails Uber Eats on their list: the next step says so, with both ranks, never "beside" it.
+    own_rank = next(i for i, a in enumerate(result.apps, 1) if a.name == "foodpanda")
+    assert own_rank > uber_rank(result)
+    defend = report.next_actions[0]
+    assert str(own_rank) in defend and str(uber_rank(result)) in defend and "Uber Eats" in defend
+    # Why they use a delivery app and what worries them about it: the delivery category's words.
+    delivery = load_lexicon().words("food_delivery", lang)
+    assert delivery.worry in text and delivery.motivation in text
     # The market by its name in the reader's language, never by its code.
     assert market_name("TW", lang) in report.summary and "(TW)" not in text and "（TW）" not in text
+
+
+def uber_rank(result: PersonaResult) -> int:
+    return next(i for i, a in enumerate(result.apps, 1) if a.name == "Uber Eats")
 
 
 def test_the_whole_report_reaches_slack_uncut() -> None:

@@ -28,7 +28,8 @@ from bot.offline_writer import MAX_FIELD_CHARS, OfflineWriter, compose_draft
 from bot.writers import PersonaWriter
 
 CATEGORIES = (
-    "social", "messaging", "short_video", "video_streaming", "music", "ecommerce", "food_delivery", "ride_hailing",
+    "social", "messaging", "short_video", "video_streaming", "music", "ecommerce", "food_delivery", "restaurants",
+    "ride_hailing",
     "travel", "maps_navigation", "fitness", "health_medical", "payments", "investing", "news", "reading",
     "education", "mobile_games", "casual_games", "photo_video", "beauty", "parenting", "pets", "productivity",
     "dating", "home_living", "automotive", "jobs", "local_reviews", "sports", "anime_comics", "kids",

@@ -16,7 +16,8 @@ from tests.support.paths import REPO_ROOT
 SAMPLE_DIR = REPO_ROOT / "bot" / "data" / "sample"
 
 CATEGORIES = {
-    "social", "messaging", "short_video", "video_streaming", "music", "ecommerce", "food_delivery", "ride_hailing",
+    "social", "messaging", "short_video", "video_streaming", "music", "ecommerce", "food_delivery", "restaurants",
+    "ride_hailing",
     "travel", "maps_navigation", "fitness", "health_medical", "payments", "investing", "news", "reading",
     "education", "mobile_games", "casual_games", "photo_video", "beauty", "parenting", "pets", "productivity",
     "dating", "home_living", "automotive", "jobs", "local_reviews", "sports", "anime_comics", "kids",
