@@ -16,6 +16,7 @@ from bot.config import Lang
 from bot.languages import Phrasing, language
 from bot.lexicon import CategoryWords, Lexicon, load_lexicon
 from bot.models import GroundingApp, WriterRequest
+from bot.prompting import hashtag_zh_lang
 
 # How many categories a text draws on: more than three makes the sentences read like a list of apps.
 TOP_GROUPS = 3
@@ -125,7 +126,8 @@ class Context:
     ph: Phrasing
     groups: list[Group]
     words: list[CategoryWords]
-    # Hashtags come in both languages whatever the prose language; the zh ones in the script of the request.
+    # Hashtags come in both languages whatever the prose language; the zh ones in the script of the audience's
+    # market (`hashtag_zh_lang`), as the LLM is asked to write them.
     zh_tag_words: list[CategoryWords]
     en_tag_words: list[CategoryWords]
 
@@ -139,7 +141,7 @@ class Context:
             ph=lang.offline,
             groups=groups,
             words=[lexicon.words(g.category, request.lang) for g in groups],
-            zh_tag_words=[lexicon.words(g.category, lang.hashtag_zh_lang) for g in groups],
+            zh_tag_words=[lexicon.words(g.category, hashtag_zh_lang(request)) for g in groups],
             en_tag_words=[lexicon.words(g.category, "en") for g in groups],
         )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.config import Lang
 from bot.languages import language
 from bot.localized import market_name
 from bot.models import PersonaDraft, WriterRequest
@@ -24,7 +25,7 @@ EXAMPLE_FILES: dict[str, str] = {
     "zh-CN": "persona_example.v2.zh-CN.json",
 }
 # The Chinese hashtags are written for the audience: in the script of its market, whoever reads the card.
-MARKET_HASHTAG_LANG = {"CN": "zh-CN", "TW": "zh-TW", "HK": "zh-TW", "MO": "zh-TW"}
+MARKET_HASHTAG_LANG: dict[str, Lang] = {"CN": "zh-CN", "TW": "zh-TW", "HK": "zh-TW", "MO": "zh-TW"}
 REPAIR_TEMPLATE = "json_repair.v1.txt"
 
 DATA_OPEN = "<segment_data>"
@@ -40,12 +41,17 @@ def data_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def hashtag_zh_script(request: WriterRequest) -> str:
-    """The script of the Chinese hashtags: the audience's market's (simplified for mainland audiences, traditional
-    for Taiwan and Hong Kong), else, for an audience without a known market, the reader's language's."""
+def hashtag_zh_lang(request: WriterRequest) -> Lang:
+    """The language whose script the Chinese hashtags are in: the audience's market's (simplified for mainland
+    audiences, traditional for Taiwan and Hong Kong), else, for an audience without a known market, the reader's
+    (whose own `hashtag_zh_lang` says which script an English reader gets)."""
     segment = request.grounding.segment
     market = (segment.market or "").upper() if segment else ""
-    return language(MARKET_HASHTAG_LANG.get(market, request.lang)).hashtag_zh_script
+    return MARKET_HASHTAG_LANG.get(market) or language(request.lang).hashtag_zh_lang
+
+
+def hashtag_zh_script(request: WriterRequest) -> str:
+    return language(hashtag_zh_lang(request)).hashtag_zh_script
 
 
 def render_segment_data(request: WriterRequest) -> str:

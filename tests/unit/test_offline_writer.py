@@ -21,6 +21,7 @@ from bot.models import (
     Grounding,
     GroundingApp,
     PersonaDraft,
+    SegmentInfo,
     WriterRequest,
 )
 from bot.offline_words import capitalize
@@ -210,6 +211,18 @@ def test_chinese_drafts_use_each_script_and_its_vocabulary() -> None:
     assert cn.hashtags.zh[:2] == ["#健身日常", "#外卖美食"]
     assert compose_draft(request_for("fitness", "en")).hashtags.zh == tw.hashtags.zh
     assert tw.hashtags.en == cn.hashtags.en
+
+
+@pytest.mark.parametrize(("market", "script"), [("TW", "zh-TW"), ("HK", "zh-TW"), ("CN", "zh-CN")])
+def test_chinese_hashtags_follow_the_audiences_market_not_the_reader(market: str, script: str) -> None:
+    apps, demographics = GROUNDINGS["fitness"]
+    segment = SegmentInfo(id="s", name="Gym goers", market=market)
+    for reader in ("en", "zh-TW", "zh-CN"):
+        request = WriterRequest(grounding=Grounding(segment=segment, apps=apps), demographics=demographics,
+                                lang=reader)
+        tags = compose_draft(request).hashtags.zh
+        assert tags[:2] == (["#健身日常", "#外卖美食"] if script == "zh-CN" else ["#健身日常", "#外送美食"])
+        assert_script("".join(tags), script)
 
 
 def test_parenting_and_gamer_audiences_are_told_apart() -> None:
