@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.app_index import times_average
 from bot.compare import SHARED_SHOWN, ComparedSegment, Comparison
 from bot.i18n import bucket_label, t
+from bot.localized import count
 from bot.mrkdwn import single_line
 from bot.text_render import display_width, format_pct, format_score, pad
 
@@ -54,7 +55,7 @@ def comparison_rows(comparison: Comparison) -> list[list[str]]:
     lang, segments = comparison.lang, comparison.segments
     rows = [[t("compare.row.segment", lang)] + [segment_name(s, lang) for s in segments]]
     rows.append([t("compare.row.size", lang)]
-                + [f"{s.segment.size:,}" if s.segment.size is not None else "–" for s in segments])
+                + [count(s.segment.size, lang) if s.segment.size is not None else "–" for s in segments])
     rows.append([t("compare.row.source", lang)] + [_source(s, lang) for s in segments])
     for dim in ("age", "gender"):
         for bucket in _buckets(comparison, dim):

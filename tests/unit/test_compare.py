@@ -15,6 +15,7 @@ from bot.compare import (
 from bot.compare_render import comparison_rows, render_comparison_text
 from bot.config import LANGS, Settings
 from bot.errors import UnknownSegment
+from bot.localized import count
 from bot.models import GroundingApp
 from bot.service import PersonaService
 from bot.slack.blocks.compare import comparison_message, table_block
@@ -58,6 +59,14 @@ def test_the_figures_are_the_cards_own(service: PersonaService) -> None:
     assert len(comparison.overlaps) == 3
     ids = {s.segment.id for s in comparison.segments}
     assert all({p.a, p.b} <= ids and 0.0 <= p.overlap <= 1.0 for p in comparison.overlaps)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sizes_are_written_as_the_readers_language_writes_them(service: PersonaService, lang: str) -> None:
+    comparison = compare_segments(service, ["fitness", "seg_014"], lang)
+    size_row = comparison_rows(comparison)[1]
+    assert size_row[1:] == [count(s.segment.size or 0, lang) for s in comparison.segments]
+    assert lang == "en" or not any("," in cell for cell in size_row[1:])
 
 
 def test_shared_apps_are_listed_by_every_segment(service: PersonaService) -> None:
