@@ -195,7 +195,8 @@ def test_pasted_persona_json_names_closest_segments(env: dict[str, str]) -> None
     assert proc.returncode == 0, proc.stderr
     closest = json.loads(proc.stdout)["closest_segments"]
     assert closest and closest[0]["name"] == "Fitness enthusiasts in Taipei"
-    assert {"id", "name", "shared", "of", "similarity"} == set(closest[0])
+    assert {"id", "name", "name_zh_tw", "name_zh_cn", "shared", "of", "similarity"} == set(closest[0])
+    assert closest[0]["name_zh_tw"] == "台北健身愛好者" and closest[0]["name_zh_cn"] == "台北健身爱好者"
     text = run(["persona", "--apps", paste], env)
     assert text.stdout.startswith("Pasted apps, closest to Fitness enthusiasts in Taipei\n")
 
