@@ -36,7 +36,7 @@ STRINGS = {
         "offline.rival_unlisted": "• Rival {name}: used in {market}, not on this audience's list.",
         "offline.no_rivals": "• No other {label} app in our catalog is used in {market}.",
         "offline.score": ", score {score}",
-        "offline.index": ", {times}× the average person in the market",
+        "offline.index": ", {times}× {baseline}",
         "offline.rivals_win": (
             "• Where the rivals win: {leader} already holds this audience{figures}; they turn to it for {motivation}."
         ),
@@ -78,7 +78,7 @@ STRINGS = {
         "offline.rival_unlisted": "• 競品{name}：在{market}使用，但不在這群受眾的清單上。",
         "offline.no_rivals": "• 目錄中沒有其他在{market}使用的{label}類App。",
         "offline.score": "，分數{score}",
-        "offline.index": "，使用率為市場平均的{times}倍",
+        "offline.index": "，使用率為{baseline}的{times}倍",
         "offline.rivals_win": "• 競品的優勢：{leader}已掌握這群受眾{figures}；他們靠它來{motivation}。",
         "offline.rivals_win_none": "• 競品的優勢：競品都不在清單上，還沒有哪個對手拿下{audience}。",
         "offline.compete": (
@@ -111,7 +111,7 @@ STRINGS = {
         "offline.rival_unlisted": "• 竞品{name}：在{market}使用，但不在这个人群的列表中。",
         "offline.no_rivals": "• 目录中没有其他在{market}使用的{label}类应用。",
         "offline.score": "，分数{score}",
-        "offline.index": "，使用率为市场平均的{times}倍",
+        "offline.index": "，使用率为{baseline}的{times}倍",
         "offline.rivals_win": "• 竞品的优势：{leader}已占据这个人群{figures}；他们靠它来{motivation}。",
         "offline.rivals_win_none": "• 竞品的优势：竞品都不在列表中，还没有哪个对手拿下{audience}。",
         "offline.compete": (
@@ -137,7 +137,7 @@ def _figures(ask: FollowUpAsk, listed: GroundingApp) -> str:
     if listed.score is not None:
         parts.append(ask.text("offline.score", score=f"{listed.score:g}"))
     if listed.index is not None and listed.index >= 100:
-        parts.append(ask.text("offline.index", times=f"{listed.index / 100:.1f}"))
+        parts.append(ask.text("offline.index", times=f"{listed.index / 100:.1f}", baseline=ask.baseline))
     return "".join(parts)
 
 

@@ -14,7 +14,9 @@ from string import Template
 from typing import Literal
 
 from bot.config import Lang
+from bot.i18n import t
 from bot.languages import language
+from bot.localized import GLOBAL_MARKETS, market_name
 from bot.models import CatalogApp, Grounding, PersonaResult, WriterRequest
 from bot.prompting import data_json
 from prompts import load_template
@@ -58,13 +60,22 @@ class FollowUpAsk:
         return data_json(
             {
                 "segment": result.segment.name if result.segment else None,
-                "market": result.segment.market if result.segment else None,
+                "market": market_name(result.segment.market, self.lang) if result.segment else None,
                 "apps": [{"name": a.name, "category": a.category, "score": a.score,
                           "index": round(a.index) if a.index is not None else None} for a in result.apps],
                 "profile": result.profile.model_dump(),
                 "hashtags": result.hashtags.model_dump(),
             }
         )
+
+    @cached_property
+    def baseline(self) -> str:
+        """Whom an app's index compares this audience with, in the reader's words ("the average person in Taiwan",
+        "台灣平均"): its market's people, or everyone for an audience without one."""
+        market = self.result.segment.market if self.result.segment else None
+        if market and market.casefold() not in GLOBAL_MARKETS:
+            return t("index.baseline.market", self.lang, market=market_name(market, self.lang))
+        return t("index.baseline.all", self.lang)
 
     def text(self, key: str, /, **values: object) -> str:
         return self.kind.text(key, self.lang, **values)

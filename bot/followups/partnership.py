@@ -22,7 +22,7 @@ STRINGS = {
         "offline.your_brand": "your brand",
         "offline.this_audience": "this audience",
         "offline.heading": "Partners for {product} to reach {audience} ({market}), offline draft:",
-        "offline.partner": "• {name} ({label}, {times}× the average person in the market): {idea}.",
+        "offline.partner": "• {name} ({label}, {times}× {baseline}): {idea}.",
         "offline.partner_no_index": "• {name} ({label}, score {score} on their list): {idea}.",
         "offline.why": "• Why these: of all their apps, these are the ones used most out of proportion to the "
                        "market, so a joint offer reaches {audience} where the rest of the market is not.",
@@ -31,7 +31,7 @@ STRINGS = {
         "offline.hook": "• Message: lead with {interests}; what drives {audience} is {motivation}.",
         "offline.next": "→ {name}: propose {idea} for {audience} to its partnerships team, with an offer from "
                         "{product} and a tracking code of its own.",
-        "offline.next_first": "→ Start with {name} ({times}× the average): it is the partner most specific to "
+        "offline.next_first": "→ Start with {name} ({times}× {baseline}): it is the partner most specific to "
                               "{audience}.",
     },
     "zh-TW": {
@@ -40,13 +40,13 @@ STRINGS = {
         "offline.your_brand": "你的品牌",
         "offline.this_audience": "這群受眾",
         "offline.heading": "{product}觸及{audience}（{market}）的合作夥伴（離線草稿）：",
-        "offline.partner": "• {name}（{label}類，使用率為市場平均的{times}倍）：{idea}。",
+        "offline.partner": "• {name}（{label}類，使用率為{baseline}的{times}倍）：{idea}。",
         "offline.partner_no_index": "• {name}（{label}類，清單分數{score}）：{idea}。",
         "offline.why": "• 選擇理由：這些是{audience}使用率最高於市場平均的App，聯名活動能觸及其他品牌觸及不到的人。",
         "offline.why_no_index": "• 選擇理由：資料沒有這群受眾的指數，以下依清單分數列出最強的App。",
         "offline.hook": "• 溝通重點：以{interests}切入，{audience}重視{motivation}。",
         "offline.next": "→ {name}：向其合作窗口提案，為{audience}{idea}，搭配{product}提供的優惠與專屬追蹤碼。",
-        "offline.next_first": "→ 先找{name}（市場平均的{times}倍）：它是最能代表{audience}的夥伴。",
+        "offline.next_first": "→ 先找{name}（{baseline}的{times}倍）：它是最能代表{audience}的夥伴。",
     },
     "zh-CN": {
         "button": "合作点子",
@@ -54,13 +54,13 @@ STRINGS = {
         "offline.your_brand": "你的品牌",
         "offline.this_audience": "这个人群",
         "offline.heading": "{product}触达{audience}（{market}）的合作伙伴（离线草稿）：",
-        "offline.partner": "• {name}（{label}类，使用率为市场平均的{times}倍）：{idea}。",
+        "offline.partner": "• {name}（{label}类，使用率为{baseline}的{times}倍）：{idea}。",
         "offline.partner_no_index": "• {name}（{label}类，列表分数{score}）：{idea}。",
         "offline.why": "• 选择理由：这些是{audience}使用率最高于市场平均的应用，联名活动能触达其他品牌触达不到的人。",
         "offline.why_no_index": "• 选择理由：数据没有这个人群的指数，以下按列表分数列出最强的应用。",
         "offline.hook": "• 沟通重点：以{interests}切入，{audience}看重{motivation}。",
         "offline.next": "→ {name}：向其合作团队提案，为{audience}{idea}，搭配{product}提供的优惠和专属追踪码。",
-        "offline.next_first": "→ 先找{name}（市场平均的{times}倍）：它是最能代表{audience}的伙伴。",
+        "offline.next_first": "→ 先找{name}（{baseline}的{times}倍）：它是最能代表{audience}的伙伴。",
     },
 }
 
@@ -106,7 +106,7 @@ def _compose_offline(ask: FollowUpAsk) -> str:
         name = inline(app.name, 40)
         if app.index is not None:
             lines.append(ask.text("offline.partner", name=name, label=words.label, times=f"{app.index / 100:.1f}",
-                                  idea=words.idea))
+                                  baseline=ask.baseline, idea=words.idea))
         else:
             score = f"{app.score:g}" if app.score is not None else "?"
             lines.append(ask.text("offline.partner_no_index", name=name, label=words.label, score=score,
@@ -119,7 +119,7 @@ def _compose_offline(ask: FollowUpAsk) -> str:
     first = chosen[0] if chosen else None
     if first is not None and first.index is not None:
         lines.append(ask.text("offline.next_first", name=inline(first.name, 40), times=f"{first.index / 100:.1f}",
-                              audience=audience))
+                              baseline=ask.baseline, audience=audience))
     return "\n".join(lines + next_steps)
 
 

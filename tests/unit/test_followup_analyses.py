@@ -12,6 +12,7 @@ from bot.followups import FollowUpReport, FollowUpService, get_kind
 from bot.followups.kind import FollowUpAsk
 from bot.followups.partnership import partners
 from bot.followups.rivals import audience_market, category_named_in, place_product, rivals
+from bot.i18n import t
 from bot.lexicon import load_lexicon
 from bot.localized import market_name
 from bot.models import PersonaResult
@@ -86,6 +87,10 @@ def test_the_competitor_report_names_rivals_with_figures_and_audience_steps(serv
     uber_line = next(p for p in report.points if "Uber Eats" in p)
     uber = next(a for a in result.apps if a.name == "Uber Eats")
     assert f"{uber.score:g}" in uber_line and f"{uber.index / 100:.1f}" in uber_line
+    # The index is against the people of the audience's market, and the line says which market.
+    assert t("index.baseline.market", lang, market=market_name("TW", lang)) in uber_line
+    everyone = result.model_copy(update={"segment": result.segment.model_copy(update={"market": None})})
+    assert FollowUpAsk(get_kind("competitor"), everyone).baseline == t("index.baseline.all", lang)
     assert report.next_actions, "next steps reach the Next actions part of the answer"
     audience = result.segment.localized_name(lang)
     assert all(audience in step for step in report.next_actions)

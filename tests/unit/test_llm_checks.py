@@ -298,7 +298,8 @@ def test_a_competitor_outside_the_catalog_is_reasoned_about_with_catalog_rivals_
                                "next_actions": actions}))
     report = FollowUpService.beside(service).write("competitor", persona, "FreshBox, our food delivery app")
     prompt = server.requests[0].last_user_message
-    assert '"in_catalog": false' in prompt and '"category": "food_delivery"' in prompt and '"market": "TW"' in prompt
+    assert '"in_catalog": false' in prompt and '"category": "food_delivery"' in prompt
+    assert '"market": "Taiwan"' in prompt
     assert "Uber Eats" in prompt and "饿了么" not in prompt and "美团" not in prompt
     assert report.writer == "llm" and report.points == points and report.next_actions == actions
     messages = followup_messages(report, "en")
