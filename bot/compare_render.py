@@ -92,6 +92,17 @@ def comparison_title(comparison: Comparison) -> str:
              names=" · ".join(segment_name(s, comparison.lang) for s in comparison.segments))
 
 
+def written_by(comparison: Comparison) -> str:
+    """Who wrote the summary: the model (figures checked), or the figures themselves, with why a model's summary
+    was not used when one was asked for."""
+    if comparison.writer == "llm":
+        return t("compare.written_by.llm", comparison.lang)
+    note = single_line(comparison.note or "")
+    if note:
+        return t("compare.written_by.fallback", comparison.lang, note=note)
+    return t("compare.written_by.offline", comparison.lang)
+
+
 def render_comparison_text(comparison: Comparison) -> str:
     """The table with aligned columns (CJK counted double width), then the overlap measure and the summary."""
     rows = comparison_rows(comparison)
@@ -101,4 +112,5 @@ def render_comparison_text(comparison: Comparison) -> str:
     lines += ["", shared_line(comparison), t("compare.overlap_note", comparison.lang), "",
               t("compare.summary_title", comparison.lang)]
     lines += [f"- {line}" for line in comparison.summary]
+    lines += ["", written_by(comparison)]
     return "\n".join(lines) + "\n"

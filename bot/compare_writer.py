@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.cache import FOLLOWUP_PREFIX, _digest
 from bot.compare import Comparison
-from bot.errors import LLMError
+from bot.errors import LLMError, llm_note
 from bot.figure_check import Figures, distribution_figures, unsupported_figures
 from bot.languages import language
 from bot.models import WrittenAnswer
@@ -121,11 +121,10 @@ def write_summary(llm: JsonCompleter, comparison: Comparison) -> CompareSummary:
     try:
         draft, _usage = llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
                                           CompareDraft, check=_checker(comparison))
-    except LLMError as exc:
-        return offline.model_copy(update={"note": str(exc)})
-    except Exception:
-        log.exception("compare_writer_crashed")
-        return offline.model_copy(update={"note": "The language model gave an unusable answer."})
+    except Exception as exc:
+        if not isinstance(exc, LLMError):
+            log.exception("compare_writer_crashed")
+        return offline.model_copy(update={"note": llm_note(exc, comparison.lang)})
     quoted = _quoted(comparison)
     lines = [clean_text(line)[:_LINE_LIMIT] for line in draft.apart]
     # A comparison is its figures: a line still holding one the data does not back after the repair is not
@@ -133,8 +132,8 @@ def write_summary(llm: JsonCompleter, comparison: Comparison) -> CompareSummary:
     figures = comparison_figures(comparison)
     if any(unsupported_figures(line, figures, quoted) for line in lines):
         log.warning("compare_summary_unsupported_figures")
-        return offline.model_copy(update={"note": "The language model's summary held figures that are not in the "
-                                                  "data, so this is the summary computed from the data."})
+        unsupported = LLMError("unusable", checks=["unsupported_figure"])
+        return offline.model_copy(update={"note": unsupported.for_reader(comparison.lang)})
     # A line that repeats the instructions is replaced by the computed one for its segment.
     lines = [comparison.summary[i] if echoes_prompt(line, quoted) else line for i, line in enumerate(lines)]
     return CompareSummary(lines=lines, writer="llm", model=llm.model_name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.i18n import keys, t
+
 
 class PersonaError(Exception):
     """Base class: `str(err)` is a friendly message for the user, never a traceback."""
@@ -91,4 +93,32 @@ class WarehouseError(PersonaError):
 
 
 class LLMError(PersonaError):
-    """The LLM failed after retries; callers fall back to the offline writer."""
+    """The LLM failed after retries; callers fall back to the offline writer.
+
+    `str(err)` is the English message, for logs and the command line; `reason` and `values` name the same fault so a
+    card can say it in its reader's language (`for_reader`, the UI strings `llm.<reason>`).
+    """
+
+    def __init__(self, reason: str = "failed", /, **values: object):
+        self.reason = reason
+        self.values = values
+        super().__init__(self.for_reader("en"))
+
+    def for_reader(self, lang: str) -> str:
+        values = dict(self.values)
+        if self.reason == "unusable":
+            # The checks that failed, each named in the reader's words.
+            codes = [str(code) for code in values.pop("checks", ())] or ["unusable"]
+            values["checks"] = t("llm.checks_joiner", lang).join(_check_name(code, lang) for code in codes)
+        return t(f"llm.{self.reason}", lang, **values)
+
+
+def _check_name(code: str, lang: str) -> str:
+    key = f"llm.check.{code}"
+    return t(key, lang) if key in keys() else code
+
+
+def llm_note(exc: BaseException, lang: str) -> str:
+    """Why the model's answer is not on the card, in the reader's language: the fault for an `LLMError`, and a
+    plain "unusable answer" for anything else (a bug must not put a Python message on a card)."""
+    return exc.for_reader(lang) if isinstance(exc, LLMError) else t("llm.crashed", lang)

@@ -138,23 +138,6 @@ def _check_estimate(draft: PersonaDraft, request: WriterRequest) -> PersonaDraft
 
 
 # What a user reads in the card's note for each failed check.
-_CHECK_WORDS = {
-    "schema": "not the JSON asked for",
-    "empty_field": "empty fields",
-    "empty_list": "no ideas in it",
-    "wrong_language": "in the wrong language",
-    "prompt_echo": "it repeated its instructions",
-    "example_echo": "it copied the worked example",
-    "unsupported_figure": "figures not in the data",
-}
-
-
-def unusable_message(check_codes: Sequence[str]) -> str:
-    """The note for a reply that failed its checks twice; names the checks, never the text."""
-    words = "; ".join(_CHECK_WORDS.get(code, code) for code in check_codes) or "unusable"
-    return f"The language model returned an unusable answer ({words}), even after a retry."
-
-
 class OpenAIWriter:
     """One chat completion per persona; a second call only to repair an unusable reply, within one deadline."""
 
@@ -166,7 +149,7 @@ class OpenAIWriter:
         self.model_name = settings.llm_model
         if client is None:
             if not settings.llm_enabled or settings.openai_api_key is None:
-                raise LLMError("No OPENAI_API_KEY is configured for the language model.")
+                raise LLMError("no_key")
             client = openai.OpenAI(
                 api_key=settings.openai_api_key.get_secret_value(),
                 base_url=settings.openai_base_url,
@@ -261,7 +244,7 @@ class OpenAIWriter:
                     "model": self.model_name,
                 },
             )
-            raise LLMError(unusable_message(second.codes)) from second
+            raise LLMError("unusable", checks=list(second.codes)) from second
         log.warning("llm_reply_repaired", extra={"attempt": 2, "model": self.model_name})
         return accepted, usage
 
@@ -312,5 +295,5 @@ class OpenAIWriter:
         choice = completion.choices[0]
         if getattr(choice.message, "refusal", None):
             log.warning("llm_fault", extra={"fault": "refused"})
-            raise LLMError("The language model declined to write this persona.")
+            raise LLMError("declined")
         return _Reply(choice.message.content or "", choice.finish_reason, usage)

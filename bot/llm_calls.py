@@ -25,6 +25,9 @@ log = logging.getLogger("bot.llm")
 
 # Without an answer seen yet, a retry needs at least this share of the timeout (and at most a second) to be worth
 # starting.
+# The faults the reader is told by name (UI strings `llm.<fault>`).
+_SAID_FAULTS = frozenset({"timeout", "connection", "rate_limited", "auth", "not_found", "bad_request",
+                          "server_error"})
 _MIN_ATTEMPT_SHARE = 0.1
 _MAX_BACKOFF = 8.0
 # Refusals that teach something are retried at once; a bound in case a server keeps changing its mind.
@@ -90,23 +93,21 @@ def friendly_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -
         },
     )
     status = fields["status"]
-    messages = {
-        "timeout": f"The language model did not answer within {settings.llm_timeout:g} s.",
-        "connection": "Could not reach the language model server.",
-        "rate_limited": "The language model service is busy (rate limited). Try again in a minute.",
-        "auth": "The language model service rejected the configured API key.",
-        "not_found": f"The model {settings.llm_model!r} is not available on the language model server.",
-        "bad_request": "The language model server rejected the request.",
-        "server_error": f"The language model server failed (HTTP {status}).",
-        "http_status": f"The language model server failed (HTTP {status}).",
+    values: dict[str, dict[str, object]] = {
+        "timeout": {"seconds": f"{settings.llm_timeout:g}"},
+        "not_found": {"model": repr(settings.llm_model)},
+        "server_error": {"status": status},
+        "http_status": {"status": status},
     }
-    return LLMError(messages.get(kind, "The language model call failed."))
+    reason = "server_error" if kind == "http_status" else kind
+    # Faults without words of their own ("unknown") are a failed call to the reader.
+    return LLMError(reason if reason in _SAID_FAULTS else "failed", **values.get(kind, {}))
 
 
 def out_of_time(settings: Settings, attempts: int) -> LLMError:
     log.warning("llm_fault", extra={"fault": "timeout", "status": None, "attempts": attempts,
                                     "model": settings.llm_model})
-    return LLMError(f"The language model did not answer within {settings.llm_timeout:g} s.")
+    return LLMError("timeout", seconds=f"{settings.llm_timeout:g}")
 
 
 def _retry_after(exc: openai.OpenAIError) -> float | None:

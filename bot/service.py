@@ -19,6 +19,7 @@ from bot.app_matching import DID_YOU_MEAN_CUTOFF, MIN_FUZZY_LENGTH, AppMatcher, 
 from bot.config import Lang, Settings, get_settings
 from bot.demographics import DISAGREEMENT_POINTS, disagreement, pool_demographics, with_measured
 from bot.errors import EmptyAppList, LLMError, NoKnownApps, ScoresOutOfRange, UnknownSegment
+from bot.i18n import t
 from bot.localized import segment_name
 from bot.models import (
     Audience,
@@ -309,10 +310,11 @@ class PersonaService:
             try:
                 result = self.writer.write(prepared.request)
             except LLMError as exc:
-                note = str(exc)
-                log.warning("llm_failed", extra={"error": note, "fallback": "offline"})
+                # The log says it in English, the card in its reader's language.
+                note = exc.for_reader(prepared.request.lang)
+                log.warning("llm_failed", extra={"error": str(exc), "fallback": "offline"})
             except Exception:  # a writer bug must cost the user the prose, never the card
-                note = "The language model gave an unusable answer, so this is an offline draft."
+                note = t("llm.crashed_draft", prepared.request.lang)
                 log.exception("writer_crashed")
         return self._assemble(prepared, result, fallback, note)
 

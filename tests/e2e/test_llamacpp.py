@@ -36,7 +36,7 @@ pytestmark = pytest.mark.llamacpp
 T = TypeVar("T")
 
 VENV_PYTHON = REPO_ROOT / ".venv-llamacpp" / "bin" / "python"
-# The reasons the checks give, as the card's note words them (bot.llm._CHECK_WORDS).
+# The reasons the checks give, as the card's note words them (the `llm.check.*` UI strings in English).
 CHECK_WORDS = ("empty fields", "no ideas in it", "in the wrong language", "it repeated its instructions",
                "it copied the worked example", "figures not in the data")
 # Two cores: about a minute a persona on a quiet machine, five times that when others compete for the cores.

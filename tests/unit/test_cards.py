@@ -542,7 +542,7 @@ def test_checker_for_modals():
 PLACEHOLDERS = (
     "n", "size", "pct", "model", "version", "when", "ago", "name", "example", "query", "error", "channel", "seconds",
     "ref", "items", "shared", "of", "names", "apps", "app", "ratio", "figures", "top", "category", "bucket", "split",
-    "score", "facts", "gap", "overlap", "market",
+    "score", "facts", "gap", "overlap", "market", "note", "checks", "status",
 )
 
 

@@ -135,8 +135,9 @@ def test_the_question_and_history_are_delimited_data_in_the_prompt() -> None:
 
 
 def test_when_the_model_fails_the_offline_answer_comes_with_a_note() -> None:
-    answer = ChatWriter(ScriptedModel(LLMError("timed out"))).answer(result_with_index(), "how old are they", "en")
-    assert answer.writer == "offline" and answer.note == "timed out" and "40.1%" in answer.text
+    answer = ChatWriter(ScriptedModel(LLMError("connection"))).answer(result_with_index(), "how old are they", "en")
+    assert answer.writer == "offline" and answer.note == "Could not reach the language model server."
+    assert "40.1%" in answer.text
 
 
 def test_history_is_bounded_in_tokens_newest_kept() -> None:

@@ -158,9 +158,8 @@ def test_a_wrong_language_twice_gives_the_offline_card_with_the_reason(
     server.enqueue(english, english)
     result = service.run(PersonaRequest(kind="segment", query=SEGMENT, lang="zh-TW"))
     assert result.meta.writer == "offline"
-    assert result.meta.note == (
-        "The language model returned an unusable answer (in the wrong language), even after a retry."
-    )
+    # Said in the card's language (the log line below keeps the check's code).
+    assert result.meta.note == "語言模型的回答無法使用（語言不對），重試後仍是如此。"
     [fault] = [r for r in caplog.records if r.getMessage() == "llm_fault"]
     assert fault.fault == "unusable" and fault.checks == ["wrong_language"]
 

@@ -6,7 +6,8 @@ import pytest
 
 from bot.config import Settings
 from bot.dataset import read_dataset
-from bot.errors import EmptyAppList, LLMError, NoKnownApps, ScoresOutOfRange, UnknownSegment
+from bot.errors import EmptyAppList, LLMError, NoKnownApps, ScoresOutOfRange, UnknownSegment, llm_note
+from bot.i18n import t
 from bot.models import PersonaDraft, WriterRequest
 from bot.offline_writer import OfflineWriter
 from bot.service import PersonaService
@@ -93,7 +94,7 @@ class _FailingWriter:
     model_name = "test-model"
 
     def write(self, request: WriterRequest) -> WriterResult:
-        raise LLMError("The language model timed out.")
+        raise LLMError("timeout", seconds="30")
 
 
 class _SloppyWriter:
@@ -114,8 +115,26 @@ def test_llm_failure_falls_back_to_the_offline_card(small_service: PersonaServic
     service = PersonaService(small_service.settings, small_service.warehouse, _FailingWriter())
     result = service.run(PersonaRequest(kind="segment", query="s2", lang="en"))
     assert result.meta.writer == "offline"
-    assert result.meta.note == "The language model timed out."
+    assert result.meta.note == "The language model did not answer within 30 s."
     assert result.profile.interests
+    # The card says why in its reader's language; the log keeps the English.
+    zh = service.run(PersonaRequest(kind="segment", query="s2", lang="zh-TW"))
+    assert zh.meta.writer == "offline" and zh.meta.note == "語言模型在 30 秒內沒有回應。"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-TW", "zh-CN"])
+def test_every_model_fault_is_told_in_the_readers_language(lang: str) -> None:
+    faults = [LLMError("unusable", checks=["wrong_language", "unsupported_figure"]), LLMError("connection"),
+              LLMError("not_found", model="'gpt-x'"), LLMError("server_error", status=502), LLMError("declined"),
+              LLMError("unusable", checks=["a_new_check"])]
+    for fault in faults:
+        note = fault.for_reader(lang)
+        assert note and "{" not in note
+        assert (lang == "en") == (note == str(fault))
+    assert str(faults[0]) == ("The language model returned an unusable answer (in the wrong language; figures not "
+                              "in the data), even after a retry.")
+    assert faults[0].for_reader("zh-CN") == "语言模型的回答无法使用（语言不对、含有数据中没有的数字），重试后仍然如此。"
+    assert llm_note(ValueError("Traceback: secret"), lang) == t("llm.crashed", lang)
 
 
 def test_writer_output_is_repaired(small_service: PersonaService) -> None:

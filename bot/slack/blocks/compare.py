@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.compare import Comparison
-from bot.compare_render import comparison_rows, comparison_title, segment_name, shared_line
+from bot.compare_render import comparison_rows, comparison_title, segment_name, shared_line, written_by
 from bot.i18n import t
 from bot.mrkdwn import escape, single_line, truncate
 from bot.slack.blocks import limits
@@ -48,6 +48,9 @@ def comparison_message(comparison: Comparison) -> dict[str, Any]:
         {"type": "section", "block_id": "compare_summary",
          "text": {"type": "mrkdwn", "verbatim": True,
                   "text": f"*{escape(t('compare.summary_title', lang))}*\n" + "\n".join(f"• {s}" for s in summary)}},
+        {"type": "context", "block_id": "compare_written_by",
+         "elements": [{"type": "mrkdwn", "verbatim": True,
+                       "text": truncate(escape(written_by(comparison)), _SUMMARY_LINE_LIMIT)}]},
     ]
     names = ", ".join(segment_name(s, lang) for s in comparison.segments)
     fallback = truncate(single_line(t("compare.fallback", lang, names=names)), _FALLBACK_LIMIT)
