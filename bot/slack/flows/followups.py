@@ -124,7 +124,7 @@ class FollowUpFlows(FlowsBase):
     def _stream_for(self, client: WebClient, surface: Surface, kind: FollowUpKind, product: str | None,
                     lang: str, user_id: str, where: dict[str, Any], stored: StoredPersona) -> ThreadStream | None:
         """A stream into the card's thread, or None where the report comes whole: without a model that streams,
-        or on an ephemeral card (Slack streams only messages everyone in the thread sees)."""
+        or for an ephemeral card, which has no thread to stream into (its answers go through the response_url)."""
         if not self.followups.streams or not isinstance(surface, MessageSurface) or not surface.thread_ts:
             return None
         heading = views.followup_heading(kind.id, asked_product(kind.id, product), lang)
