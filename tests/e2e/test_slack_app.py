@@ -993,6 +993,23 @@ def test_a_follow_up_slack_will_not_stream_arrives_as_one_message(llm_bot: Harne
     assert [m["ts"] for m in thread] == [card["ts"], working.response["ts"]]
 
 
+def test_a_stream_slack_stops_taking_midway_is_filled_with_the_whole_report(
+        llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, channel = "U0FMID1", "C0FMID1"
+    card = shared_card(llm_bot, user=user, channel=channel, name="fmid")
+    llm_bot.standin.fail_next("chat.appendStream", "message_not_in_streaming_state")
+    llm.enqueue(Reply.text(REPORT))
+    click(llm_bot, "persona_partnership", card, user=user, channel=channel, name="fmid-click")
+    submit_product(llm_bot, "fmid-click", "FitFuel bars", user=user)
+    start = wait_call(llm_bot, "chat.startStream", channel, lambda p: p.get("thread_ts") == card["ts"], timeout=30)
+    filled = wait_call(llm_bot, "chat.update", channel, lambda p: p.get("ts") == start.response["ts"], timeout=30)
+    shown = text_of(filled.params)
+    assert "Keep: co-branded recovery plans" in shown and "Draft the Strava challenge brief" in shown
+    assert has_block(filled.params, "followup_feedback") and "stream_refused" in llm_bot.logs()
+    thread = llm_bot.standin.messages(channel, thread_ts=card["ts"])
+    assert [m["ts"] for m in thread] == [card["ts"], start.response["ts"]]
+
+
 def test_a_second_identical_request_gets_the_cached_card(bot: Harness) -> None:
     first = slash_card(bot, "pet owners", user="U0CACHE1", channel="C0CACHE1", name="cache1")
     second = slash_card(bot, "寵物飼主", user="U0CACHE2", channel="C0CACHE2", name="cache2")
