@@ -905,13 +905,23 @@ def streamed_text(h: Harness, ts: str) -> str:
     return "".join(chunk["text"] for c in stream_calls(h, ts) for chunk in c.params.get("chunks") or [])
 
 
-def streamed_follow_up(h: Harness, llm: FakeOpenAIServer, text: str, *, user: str, channel: str,
-                       product: str) -> tuple[dict[str, Any], Call, Call]:
-    """A public card, then Partnership ideas on it while the model streams `text`: the card, the start, the stop."""
+def partnership_ideas(h: Harness, llm: FakeOpenAIServer, text: str, *, user: str, channel: str, product: str,
+                      slack_fails: tuple[str, str] | None = None) -> dict[str, Any]:
+    """A public card, then Partnership ideas on it while the model streams `text` (and Slack answers the next call
+    to `slack_fails[0]` with the error `slack_fails[1]`); returns the card."""
     card = shared_card(h, user=user, channel=channel, name=user.lower())
+    if slack_fails:
+        h.standin.fail_next(*slack_fails)
     llm.enqueue(Reply.text(text))
     click(h, "persona_partnership", card, user=user, channel=channel, name=f"{user.lower()}-click")
     submit_product(h, f"{user.lower()}-click", product, user=user)
+    return card
+
+
+def streamed_follow_up(h: Harness, llm: FakeOpenAIServer, text: str, *, user: str, channel: str,
+                       product: str) -> tuple[dict[str, Any], Call, Call]:
+    """`partnership_ideas` streamed: the card, the stream's start and its stop."""
+    card = partnership_ideas(h, llm, text, user=user, channel=channel, product=product)
     start = wait_call(h, "chat.startStream", channel, lambda p: p.get("thread_ts") == card["ts"], timeout=30)
     stop = h.standin.wait_for("chat.stopStream", lambda c: c.params.get("ts") == start.response["ts"], 30)
     return card, start, stop
@@ -977,11 +987,8 @@ def test_a_streamed_follow_up_that_fails_the_checks_is_replaced_in_place(
 
 def test_a_follow_up_slack_will_not_stream_arrives_as_one_message(llm_bot: Harness, llm: FakeOpenAIServer) -> None:
     user, channel = "U0FNOSTR1", "C0FNOSTR1"
-    card = shared_card(llm_bot, user=user, channel=channel, name="fnostr")
-    llm_bot.standin.fail_next("chat.startStream", "not_allowed_token_type")
-    llm.enqueue(Reply.text(REPORT))
-    click(llm_bot, "persona_partnership", card, user=user, channel=channel, name="fnostr-click")
-    submit_product(llm_bot, "fnostr-click", "FitFuel gels", user=user)
+    card = partnership_ideas(llm_bot, llm, REPORT, user=user, channel=channel, product="FitFuel gels",
+                             slack_fails=("chat.startStream", "not_allowed_token_type"))
     working = wait_call(llm_bot, "chat.postMessage", channel, lambda p: p.get("thread_ts") == card["ts"])
     answer = wait_call(llm_bot, "chat.update", channel, lambda p: p.get("ts") == working.response["ts"]
                        and "Partnership ideas" in text_of(p), timeout=30)
@@ -996,11 +1003,8 @@ def test_a_follow_up_slack_will_not_stream_arrives_as_one_message(llm_bot: Harne
 def test_a_stream_slack_stops_taking_midway_is_filled_with_the_whole_report(
         llm_bot: Harness, llm: FakeOpenAIServer) -> None:
     user, channel = "U0FMID1", "C0FMID1"
-    card = shared_card(llm_bot, user=user, channel=channel, name="fmid")
-    llm_bot.standin.fail_next("chat.appendStream", "message_not_in_streaming_state")
-    llm.enqueue(Reply.text(REPORT))
-    click(llm_bot, "persona_partnership", card, user=user, channel=channel, name="fmid-click")
-    submit_product(llm_bot, "fmid-click", "FitFuel bars", user=user)
+    card = partnership_ideas(llm_bot, llm, REPORT, user=user, channel=channel, product="FitFuel bars",
+                             slack_fails=("chat.appendStream", "message_not_in_streaming_state"))
     start = wait_call(llm_bot, "chat.startStream", channel, lambda p: p.get("thread_ts") == card["ts"], timeout=30)
     filled = wait_call(llm_bot, "chat.update", channel, lambda p: p.get("ts") == start.response["ts"], timeout=30)
     shown = text_of(filled.params)
