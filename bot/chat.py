@@ -33,7 +33,7 @@ from bot.postprocess import clean_text, quoted_data
 from bot.prompt_echo import echoes_prompt
 from bot.prompting import data_json
 from bot.text_render import format_pct
-from bot.writers import JsonCompleter, TextStreamer
+from bot.writers import JsonCompleter, TextStreamer, streams_text
 from prompts import load_template
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ class ChatWriter:
 
     @property
     def streams(self) -> bool:
-        return callable(getattr(self.llm, "stream_text", None))
+        return streams_text(self.llm)
 
     def stream_answer(self, result: PersonaResult, question: str, lang: Lang, history: Sequence[Turn],
                       on_text: Callable[[str], None]) -> ChatAnswer:

@@ -54,3 +54,8 @@ class TextStreamer(Protocol):
     def stream_text(self, messages: Sequence[Mapping[str, str]]) -> Iterator[str]:
         """The answer's text piece by piece; raises `LLMError` when the server fails or time runs out."""
         ...
+
+
+def streams_text(writer: object) -> bool:
+    """Whether `writer` can stream a free-text answer (a `TextStreamer`): the LLM writer can, offline cannot."""
+    return callable(getattr(writer, "stream_text", None))

@@ -19,6 +19,8 @@ def where_clicked(body: dict[str, Any]) -> dict[str, Any]:
         "thread_ts": message.get("thread_ts"),
         "ephemeral": ephemeral,
         "response_url": body.get("response_url"),
+        # The clicker's workspace: a stream into a channel thread is addressed to them.
+        "team_id": (body.get("user") or {}).get("team_id") or team_id(body),
     }
 
 

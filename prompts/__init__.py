@@ -8,7 +8,7 @@ from importlib import resources
 # so cards written by an older prompt are never served as if the new one had written them.
 PERSONA_PROMPT_VERSION = "persona-v2"
 # Follow-up analyses (partnership ideas, competitor analysis) have their own templates and version.
-FOLLOWUP_PROMPT_VERSION = "followup-v2"
+FOLLOWUP_PROMPT_VERSION = "followup-v3"
 # The written summary of a comparison (compare_system / compare templates).
 COMPARE_PROMPT_VERSION = "compare-v1"
 

@@ -11,6 +11,9 @@ from redis import Redis
 
 from bot.config import Settings, get_settings
 from bot.dataset import read_dataset, sample_dataset_dir
+from bot.llm import OpenAIWriter
+from bot.llm_compat import PROFILES
+from bot.service import PersonaService
 from bot.warehouse.duckdb import DuckDBWarehouse, write_duckdb_file
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.redis_server import RedisServer, running_redis
@@ -77,3 +80,16 @@ def llm() -> Iterator[FakeOpenAIServer]:
     """The local OpenAI-compatible server, one per test module; tests script its replies and reset it."""
     with FakeOpenAIServer() as server:
         yield server
+
+
+@pytest.fixture
+def model_service(llm: FakeOpenAIServer, sample_warehouse_file: Path) -> Iterator[PersonaService]:
+    """A persona service writing with `llm`'s model: its script reset, nothing learned about it, no retries."""
+    PROFILES.clear()
+    llm.reset()
+    llm.handler = None
+    settings = Settings(_env_file=None, OPENAI_API_KEY="sk-test-0123456789", OPENAI_BASE_URL=llm.url + "/v1",
+                        PERSONA_LLM_MAX_RETRIES=0, PERSONA_DUCKDB_PATH=sample_warehouse_file)
+    warehouse = DuckDBWarehouse.open(sample_warehouse_file)
+    yield PersonaService(settings, warehouse, OpenAIWriter(settings))
+    warehouse.close()

@@ -145,6 +145,20 @@ class MessageSurface:
     def add(self, payload: dict[str, Any]) -> None:
         self._post(payload)
 
+    def remove(self) -> None:
+        """Takes the message this surface shows away (best effort); a later `show` posts a new one."""
+        if self.ts is None:
+            return
+        ts, self.ts = self.ts, None
+        _once("delete", lambda: self._delete(ts))
+
+    def _delete(self, ts: str) -> None:
+        try:
+            self.client.chat_delete(channel=self.channel, ts=ts)
+        except SlackApiError as exc:
+            log.warning("message_not_deleted", extra={"error": exc.response.get("error")})
+        return None
+
     def _post(self, payload: dict[str, Any]) -> str:
         return str(_once("post", lambda: self._post_new(payload)))
 

@@ -122,7 +122,7 @@ async function run() {
   await card.locator(".bk-feedback-up").click();
   await page.locator("#feed .msg-ephemeral", { hasText: "Thanks for the feedback" }).waitFor();
 
-  step = "Partnership ideas asks what the client sells (optional) and answers in the card's thread";
+  step = "Partnership ideas asks what the client sells (optional) and streams its answer into the card's thread";
   await card.locator('[data-action-id="persona_partnership"]').click();
   const partnershipModal = page.locator(".modal");
   await partnershipModal.waitFor();
@@ -132,15 +132,22 @@ async function run() {
   await partnershipModal.waitFor({ state: "detached" });
   await card.locator(".msg-replies").waitFor();
   await card.locator(".msg-replies").click();
-  const threadReply = page.locator("#thread-feed .msg .bk-section-text", { hasText: /^Partnership ideas$/ });
-  await threadReply.waitFor();
+  const streamedReport = page.locator("#thread-feed .msg-streamed", { hasText: "Partnership ideas" });
+  await streamedReport.waitFor();
+  await page.locator("#thread-feed .msg", { has: page.locator(".msg-streamed", { hasText: "Partnership ideas" }) })
+    .locator(".bk-feedback-up").waitFor();
+  if (!/Meet this audience inside/.test(await streamedReport.innerText())) throw new Error("the streamed follow-up is not shown");
+  if ((await streamedReport.locator("strong", { hasText: "Partnership ideas" }).count()) === 0) {
+    throw new Error("the streamed follow-up's heading is not bold");
+  }
   await screenshot("partnership-thread");
 
   step = "a question in the card's thread streams its answer";
   await type("@persona-bot which ad channels would reach them?", page.locator("#thread-input"));
-  const streamed = page.locator("#thread-feed .msg-streamed");
+  const streamed = page.locator("#thread-feed .msg-streamed", { hasText: "Reach them inside" });
   await streamed.waitFor();
-  await page.locator("#thread-feed .msg", { has: page.locator(".msg-streamed") }).locator(".bk-feedback-up").waitFor();
+  await page.locator("#thread-feed .msg", { has: page.locator(".msg-streamed", { hasText: "Reach them inside" }) })
+    .locator(".bk-feedback-up").waitFor();
   if (!/Reach them inside/.test(await streamed.innerText())) throw new Error("the streamed answer is not shown");
   await screenshot("streamed-answer");
 
@@ -152,7 +159,7 @@ async function run() {
   await screenshot("competitor-modal");
   await modal.locator(".modal-submit").click();
   await modal.waitFor({ state: "detached" });
-  await page.locator("#thread-feed .msg .bk-section-text", { hasText: "Competitor analysis — Protein drink" }).waitFor();
+  await page.locator("#thread-feed .msg-streamed", { hasText: "Competitor analysis — Protein drink" }).waitFor();
   await screenshot("competitor-thread");
   await page.locator("#thread-close").click();
 

@@ -55,7 +55,9 @@ INJECTIONS = [
     "$segment_data ${language} {profile}",
 ]
 SYSTEM_PROMPT = load_template("persona_system.v2.txt")
-FOLLOWUP_SYSTEM = load_template("followup_system.v1.txt")
+# The follow-up system prompt as a JSON answer is asked for.
+FOLLOWUP_SYSTEM = load_template("followup_system.v2.txt").replace(
+    "$answer_format", load_template("followup_answer_json.v1.txt").strip())
 _TOKEN = re.compile(r"<[^<>]*>")
 _FOOTER_DATE = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -200,3 +200,16 @@ def test_a_mention_in_a_channel_streams_with_the_recipient(llm_bot: Harness, llm
     start = in_thread(llm_bot, "chat.startStream", channel, said["ts"])
     assert start.ok and start.params["recipient_user_id"] == user and start.params["recipient_team_id"] == "T0001"
     llm_bot.standin.wait_for("chat.stopStream", lambda c: c.params["ts"] == start.response["ts"], 30)
+
+
+def test_a_question_where_slack_refuses_streams_is_answered_in_one_message(
+        llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, dm = "U0STR4", "D0STR4"
+    said, _card = card_in_thread(llm_bot, dm, user, "fitness enthusiasts")
+    llm_bot.standin.fail_next("chat.startStream", "not_allowed_token_type")
+    llm.enqueue(Reply.text(LONG_ANSWER))
+    ask(llm_bot, dm, user, "Where would a protein drink ad reach them?", thread_ts=said["ts"])
+    posted = in_thread(llm_bot, "chat.postMessage", dm, said["ts"], lambda p: "chat_answer" in str(p.get("blocks")))
+    assert "Strava and Keep" in str(posted.params["blocks"]) and "chat_feedback" in str(posted.params["blocks"])
+    refused = [c for c in llm_bot.standin.calls_to("chat.startStream") if c.params["channel"] == dm]
+    assert [c.response.get("error") for c in refused] == ["not_allowed_token_type"]

@@ -19,6 +19,7 @@ import pytest
 from pptx import Presentation
 
 from bot.devtools import Call, SlackRequestSender
+from prompts import load_template
 from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply
 from tests.support.slack_harness import (
@@ -70,6 +71,9 @@ def _payload_problems(call: Call) -> list[str]:
         return violations({"text": params.get("text"), "blocks": blocks_of(params)})
     if call.method in MODAL_METHODS:
         return violations(_view(params), kind="modal")
+    if call.method == "chat.stopStream" and params.get("blocks"):
+        # A stream's text is its fallback; only the blocks that end it are judged here.
+        return violations({"text": "streamed", "blocks": blocks_of(params)})
     if call.method == "views.publish":
         # A Home tab has the modal's block limits but no title; give it one so only the blocks are judged.
         view = {**_view(params), "type": "modal", "title": {"type": "plain_text", "text": "App Home"}}
@@ -465,8 +469,9 @@ def test_partnership_ideas_go_into_the_thread_of_a_public_card(bot: Harness) -> 
     assert answer.params["ts"] == working.response["ts"]
     thread = bot.standin.messages(channel, thread_ts=card["ts"])
     assert [m["ts"] for m in thread] == [card["ts"], working.response["ts"]]
-    assert "Offline draft" in text_of(thread[1])
+    assert "Offline draft" in text_of(thread[1]) and has_block(answer.params, "followup_feedback")
     assert url_posts(bot, "part-click") == []
+    assert bot.standin.calls_to("chat.startStream") == []  # offline, nothing streams
 
 
 def test_partnership_ideas_for_an_ephemeral_card_come_as_a_new_ephemeral_message(bot: Harness) -> None:
@@ -875,6 +880,138 @@ def test_follow_ups_with_a_language_model_use_its_answer(llm_bot: Harness, llm: 
     answer = wait_url(llm_bot, "llmp-click")
     assert "Team up with gyms." in text_of(answer) and "World Gym" in text_of(answer)
     assert "gpt-4.1-mini" in text_of(answer)
+    # An ephemeral card's thread cannot be streamed into: the report came whole, asked for as JSON.
+    assert not [c for c in llm_bot.standin.calls_to("chat.startStream") if c.params.get("channel") == channel]
+    assert "stream" not in llm.requests[-1].body
+
+
+# --- streamed follow-ups ------------------------------------------------------------------------------------------
+
+REPORT = ("Team up with the apps they already train with.\n"
+          "- Keep: co-branded recovery plans with a FitFuel shake after each session\n"
+          "- Strava: a monthly distance challenge where FitFuel rewards finishers\n"
+          "→ Email the Keep partnership team this week\n"
+          "→ Draft the Strava challenge brief")
+
+
+def stream_calls(h: Harness, ts: str) -> list[Call]:
+    """The chat.startStream that made message `ts`, and the appendStream / stopStream calls that went on with it."""
+    return [c for c in h.standin.calls if c.ok and c.method in ("chat.startStream", "chat.appendStream",
+                                                                 "chat.stopStream")
+            and (c.response.get("ts") if c.method == "chat.startStream" else c.params.get("ts")) == ts]
+
+
+def streamed_text(h: Harness, ts: str) -> str:
+    return "".join(chunk["text"] for c in stream_calls(h, ts) for chunk in c.params.get("chunks") or [])
+
+
+def partnership_ideas(h: Harness, llm: FakeOpenAIServer, text: str, *, user: str, channel: str, product: str,
+                      slack_fails: tuple[str, str] | None = None) -> dict[str, Any]:
+    """A public card, then Partnership ideas on it while the model streams `text` (and Slack answers the next call
+    to `slack_fails[0]` with the error `slack_fails[1]`); returns the card."""
+    card = shared_card(h, user=user, channel=channel, name=user.lower())
+    if slack_fails:
+        h.standin.fail_next(*slack_fails)
+    llm.enqueue(Reply.text(text))
+    click(h, "persona_partnership", card, user=user, channel=channel, name=f"{user.lower()}-click")
+    submit_product(h, f"{user.lower()}-click", product, user=user)
+    return card
+
+
+def streamed_follow_up(h: Harness, llm: FakeOpenAIServer, text: str, *, user: str, channel: str,
+                       product: str) -> tuple[dict[str, Any], Call, Call]:
+    """`partnership_ideas` streamed: the card, the stream's start and its stop."""
+    card = partnership_ideas(h, llm, text, user=user, channel=channel, product=product)
+    start = wait_call(h, "chat.startStream", channel, lambda p: p.get("thread_ts") == card["ts"], timeout=30)
+    stop = h.standin.wait_for("chat.stopStream", lambda c: c.params.get("ts") == start.response["ts"], 30)
+    return card, start, stop
+
+
+def test_a_follow_up_with_a_model_streams_into_the_cards_thread_and_ends_with_feedback(
+        llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, channel = "U0FSTR1", "C0FSTR1"
+    card, start, stop = streamed_follow_up(llm_bot, llm, REPORT, user=user, channel=channel,
+                                           product="FitFuel protein shakes")
+    # In a channel Slack must know whom the stream is for.
+    assert start.params["recipient_user_id"] == user and start.params["recipient_team_id"] == "T0001"
+    ts = start.response["ts"]
+    assert [c.method for c in stream_calls(llm_bot, ts)].count("chat.appendStream") >= 1
+    assert streamed_text(llm_bot, ts) == f"**Partnership ideas — FitFuel protein shakes**\n\n{REPORT}"
+    ends = {b.get("block_id"): b for b in blocks_of(stop.params)}
+    assert ends["followup_feedback"]["type"] == "context_actions"
+    assert ends["followup_feedback"]["elements"][0]["positive_button"]["value"] == f"up:{persona_id(card)}"
+    assert "gpt-4.1-mini" in json.dumps(ends["followup_footer"])
+    # The model was asked for text in the streamed layout, with the product as data.
+    sent = llm.requests[-1].body
+    assert sent["stream"] is True and "→" in sent["messages"][0]["content"]
+    assert "FitFuel protein shakes" in sent["messages"][1]["content"]
+    # The "working" message gave way to the stream: the thread is the card and the streamed report, unchanged.
+    thread = llm_bot.standin.messages(channel, thread_ts=card["ts"])
+    assert [m["ts"] for m in thread] == [card["ts"], ts] and thread[1]["streaming"] is False
+    assert llm_bot.standin.calls_to("chat.delete")[-1].ok
+    assert not [c for c in llm_bot.standin.calls_to("chat.update") if c.params.get("ts") == ts]
+    # The same follow-up again is the cached report: one message, no second stream, no second model call.
+    calls = llm.calls
+    click(llm_bot, "persona_partnership", card, user=user, channel=channel, name="fstr1-again")
+    submit_product(llm_bot, "fstr1-again", "FitFuel protein shakes", user=user)
+    again = wait_call(llm_bot, "chat.update", channel, lambda p: "Partnership ideas" in text_of(p)
+                      and "cached" in text_of(p))
+    assert "Keep: co-branded recovery plans" in text_of(again.params) and llm.calls == calls
+    assert len([c for c in llm_bot.standin.calls_to("chat.startStream") if c.params["channel"] == channel]) == 1
+
+
+@pytest.mark.parametrize("fault", ["figure", "prompt"])
+def test_a_streamed_follow_up_that_fails_the_checks_is_replaced_in_place(
+        llm_bot: Harness, llm: FakeOpenAIServer, fault: str) -> None:
+    user, channel = f"U0FREP{fault.upper()}", f"C0FREP{fault.upper()}"
+    if fault == "figure":
+        text = REPORT.replace("Keep: co-branded", "Keep: 73% of them would try co-branded")
+        gone = "73%"
+    else:
+        instructions = " ".join(load_template("followup_system.v2.txt").split())
+        gone = instructions[instructions.index("Treat it strictly"):][:100]
+        text = REPORT.replace("→ Email", f"- {gone}\n→ Email")
+    card, start, _stop = streamed_follow_up(llm_bot, llm, text, user=user, channel=channel, product=f"Bars {fault}")
+    assert gone in streamed_text(llm_bot, start.response["ts"])
+    replaced = wait_call(llm_bot, "chat.update", channel, lambda p: p.get("ts") == start.response["ts"], timeout=30)
+    shown = text_of(replaced.params)
+    assert gone not in shown and "Strava: a monthly distance challenge" in shown
+    assert has_block(replaced.params, "followup_feedback")
+    deadline = time.monotonic() + 10  # the flow logs the replacement once Slack has answered the update
+    while "streamed_followup_replaced" not in llm_bot.logs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "streamed_followup_replaced" in llm_bot.logs()
+    thread = llm_bot.standin.messages(channel, thread_ts=card["ts"])
+    assert [m["ts"] for m in thread] == [card["ts"], start.response["ts"]]
+
+
+def test_a_follow_up_slack_will_not_stream_arrives_as_one_message(llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, channel = "U0FNOSTR1", "C0FNOSTR1"
+    card = partnership_ideas(llm_bot, llm, REPORT, user=user, channel=channel, product="FitFuel gels",
+                             slack_fails=("chat.startStream", "not_allowed_token_type"))
+    working = wait_call(llm_bot, "chat.postMessage", channel, lambda p: p.get("thread_ts") == card["ts"])
+    answer = wait_call(llm_bot, "chat.update", channel, lambda p: p.get("ts") == working.response["ts"]
+                       and "Partnership ideas" in text_of(p), timeout=30)
+    assert "Keep: co-branded recovery plans" in text_of(answer.params)
+    refused = [c for c in llm_bot.standin.calls_to("chat.startStream") if c.params["channel"] == channel]
+    assert [c.response.get("error") for c in refused] == ["not_allowed_token_type"]
+    assert "stream_refused" in llm_bot.logs()
+    thread = llm_bot.standin.messages(channel, thread_ts=card["ts"])
+    assert [m["ts"] for m in thread] == [card["ts"], working.response["ts"]]
+
+
+def test_a_stream_slack_stops_taking_midway_is_filled_with_the_whole_report(
+        llm_bot: Harness, llm: FakeOpenAIServer) -> None:
+    user, channel = "U0FMID1", "C0FMID1"
+    card = partnership_ideas(llm_bot, llm, REPORT, user=user, channel=channel, product="FitFuel bars",
+                             slack_fails=("chat.appendStream", "message_not_in_streaming_state"))
+    start = wait_call(llm_bot, "chat.startStream", channel, lambda p: p.get("thread_ts") == card["ts"], timeout=30)
+    filled = wait_call(llm_bot, "chat.update", channel, lambda p: p.get("ts") == start.response["ts"], timeout=30)
+    shown = text_of(filled.params)
+    assert "Keep: co-branded recovery plans" in shown and "Draft the Strava challenge brief" in shown
+    assert has_block(filled.params, "followup_feedback") and "stream_refused" in llm_bot.logs()
+    thread = llm_bot.standin.messages(channel, thread_ts=card["ts"])
+    assert [m["ts"] for m in thread] == [card["ts"], start.response["ts"]]
 
 
 def test_a_second_identical_request_gets_the_cached_card(bot: Harness) -> None:

@@ -219,9 +219,35 @@ STREAM_PIECE = 12
 PERSONA_DATA = re.compile(r"<persona_data>\n(.*?)\n</persona_data>", re.DOTALL)
 
 
+def _segment_apps(message: str) -> list[str]:
+    """The app names of the `<segment_data>` block that lists the audience's apps (a follow-up prompt has several)."""
+    for block in DATA_BLOCK.findall(message):
+        try:
+            apps = json.loads(block).get("apps")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(apps, list):
+            return [str(app.get("name")) for app in apps if isinstance(app, dict) and app.get("name")]
+    return []
+
+
+def default_followup(message: str) -> str:
+    """The built-in streamed follow-up: the layout the text prompt asks for, naming the audience's first two apps."""
+    first, second = ([*_segment_apps(message), "their favourite apps", "the apps they open most"])[:2]
+    return (f"Meet this audience inside {first} and {second}, where it already spends its time.\n"
+            f"- {first}: a co-branded offer placed where they already spend their time\n"
+            f"- {second}: a sponsored challenge that fits what they open it for\n"
+            f"→ Contact the {first} partnerships team this week\n"
+            f"→ Draft a one-page brief for {second}")
+
+
 def default_answer(request: dict[str, Any]) -> str:
-    """The built-in streamed answer: a grounded line naming the persona's first two apps, or a plain sentence."""
-    found = PERSONA_DATA.search(str((request.get("messages") or [{}])[-1].get("content") or ""))
+    """The built-in streamed answer: a grounded line naming the persona's first two apps, or a plain sentence;
+    for a follow-up (its data in `<segment_data>`), a report in the streamed layout."""
+    message = str((request.get("messages") or [{}])[-1].get("content") or "")
+    if DATA_BLOCK.search(message):
+        return default_followup(message)
+    found = PERSONA_DATA.search(message)
     names = [app["name"] for app in json.loads(found.group(1)).get("apps", [])[:2]] if found else []
     if not names:
         return "This audience is best reached where it already spends its time."

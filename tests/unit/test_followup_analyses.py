@@ -130,7 +130,9 @@ def test_a_long_llm_report_is_split_over_messages_not_cut() -> None:
     messages = followup_messages(report, "en")
     assert len(messages) > 1
     assert all(violations(message) == [] for message in messages)
-    assert messages[-1]["blocks"][-1]["type"] == "context"
+    # The footer and the feedback buttons close the last message, together; no other message has them.
+    assert [b["type"] for b in messages[-1]["blocks"][-2:]] == ["context", "context_actions"]
+    assert all(b["type"] == "section" for m in messages[:-1] for b in m["blocks"])
     shown = "".join(b["text"]["text"] for m in messages for b in m["blocks"] if b["type"] == "section")
     assert all(f"Point {i} " in shown for i in range(60))
 

@@ -4,48 +4,33 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.figure_check import Figures, figures_in, grounding_figures, unsupported_figures, without_unsupported_figures
 from bot.followups import FollowUpService
-from bot.llm import OpenAIWriter
-from bot.llm_compat import PROFILES
 from bot.models import PersonaDraft, PersonaResult
 from bot.output_checks import check_followup, check_persona, in_language
 from bot.prompting import example_pair, extract_segment_data, render_persona_messages
 from bot.service import PersonaService
 from bot.slack.blocks.views import followup_messages
 from bot.store import PersonaRequest
-from bot.warehouse.duckdb import DuckDBWarehouse
 from prompts import load_template
 from tests.support.block_limits import violations
 from tests.support.openai_server import FakeOpenAIServer, Reply, default_persona
 
-API_KEY = "sk-checks-test-0123456789"
 SEGMENT = "seg_001"  # Fitness enthusiasts in Taipei
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as running:
-        yield running
+@pytest.fixture
+def server(llm: FakeOpenAIServer) -> FakeOpenAIServer:
+    return llm
 
 
 @pytest.fixture
-def service(server: FakeOpenAIServer, sample_warehouse_file: Path) -> Iterator[PersonaService]:
-    PROFILES.clear()
-    server.reset()
-    server.handler = None
-    settings = Settings(_env_file=None, OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=server.url + "/v1",
-                        PERSONA_LLM_MAX_RETRIES=0, PERSONA_DUCKDB_PATH=sample_warehouse_file)
-    warehouse = DuckDBWarehouse.open(sample_warehouse_file)
-    yield PersonaService(settings, warehouse, OpenAIWriter(settings))
-    warehouse.close()
+def service(model_service: PersonaService) -> PersonaService:
+    return model_service
 
 
 def example_output() -> dict[str, Any]:

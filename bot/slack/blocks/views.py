@@ -13,6 +13,7 @@ from bot.languages import language
 from bot.localized import segment_name
 from bot.models import SegmentInfo
 from bot.mrkdwn import escape, plain, single_line, truncate
+from bot.slack.blocks.feedback import feedback_block
 from bot.store import RECENT_PER_USER, RecentPersona
 
 if TYPE_CHECKING:
@@ -205,16 +206,18 @@ def _block_chars(block: Block) -> int:
 
 def followup_messages(report: FollowUpReport, lang: str) -> list[dict[str, Any]]:
     """The whole report as one message, or as several in a row when it has more blocks or text than one message
-    holds; the footer closes the last."""
+    holds; the footer and the feedback buttons close the last, together."""
     payload = followup_message(report, lang)
+    end = followup_end_blocks(report, lang)
+    body = payload["blocks"][: -len(end)]
     messages: list[list[Block]] = [[]]
     chars = 0
-    for block in payload["blocks"]:
-        size = _block_chars(block)
-        if messages[-1] and (len(messages[-1]) >= MAX_BLOCKS or chars + size > MAX_MESSAGE_CHARS):
+    for group in [[block] for block in body] + [end]:
+        size = sum(_block_chars(block) for block in group)
+        if messages[-1] and (len(messages[-1]) + len(group) > MAX_BLOCKS or chars + size > MAX_MESSAGE_CHARS):
             messages.append([])
             chars = 0
-        messages[-1].append(block)
+        messages[-1].extend(group)
         chars += size
     return [{"text": payload["text"], "blocks": blocks} for blocks in messages]
 
@@ -232,20 +235,16 @@ def distinct_recent(recent: Sequence[RecentPersona]) -> list[RecentPersona]:
     return kept
 
 
-def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:
-    """The report as one message's blocks, uncut (see `followup_messages` for Slack's limit on blocks)."""
-    title = get_kind(report.kind).text("title", lang)
-    heading = title
-    if report.product and single_line(report.product):
-        heading += f" — {truncate(escape(single_line(report.product)), 300)}"
-    blocks: list[Block] = [_section(f"*{heading}*")]
-    # Escaped first, then packed: escaping can grow a text fivefold ("&" → "&amp;"), and a section holds 3000.
-    blocks += [_section(text) for text in _packed([escape(report.summary).strip()])]
-    blocks += [_section(text) for text in _packed([f"• {escape(single_line(p))}" for p in report.points])]
-    actions = [f"→ {escape(single_line(a))}" for a in report.next_actions]
-    if any(single_line(a) for a in report.next_actions):
-        blocks.append(_section(f"*{t('followup.next', lang)}*"))
-        blocks += [_section(text) for text in _packed(actions)]
+def followup_heading(kind_id: str, product: str | None, lang: str) -> str:
+    """A report's heading, escaped for mrkdwn: the kind's title, and the product it is about."""
+    heading = get_kind(kind_id).text("title", lang)
+    if product and single_line(product):
+        heading += f" — {truncate(escape(single_line(product)), 300)}"
+    return heading
+
+
+def followup_end_blocks(report: FollowUpReport, lang: str) -> list[Block]:
+    """What closes a report, also what ends a streamed one: how it was written, and the feedback buttons."""
     model = truncate(escape(single_line(report.model)), 80) or "?"
     footer = [t("offline_draft", lang)] if report.writer == "offline" else [model]
     note = truncate(escape(single_line(report.note or "")), 300)
@@ -253,6 +252,22 @@ def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:
         footer.append(note)
     if report.cached:
         footer.append(t("cached", lang, ago=""))
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer), "verbatim": True}]})
+    return [{"type": "context", "block_id": "followup_footer",
+             "elements": [{"type": "mrkdwn", "text": " · ".join(footer), "verbatim": True}]},
+            feedback_block(report.persona_id, lang, block_id="followup_feedback")]
+
+
+def followup_message(report: FollowUpReport, lang: str) -> dict[str, Any]:
+    """The report as one message's blocks, uncut (see `followup_messages` for Slack's limit on blocks)."""
+    title = get_kind(report.kind).text("title", lang)
+    blocks: list[Block] = [_section(f"*{followup_heading(report.kind, report.product, lang)}*")]
+    # Escaped first, then packed: escaping can grow a text fivefold ("&" → "&amp;"), and a section holds 3000.
+    blocks += [_section(text) for text in _packed([escape(report.summary).strip()])]
+    blocks += [_section(text) for text in _packed([f"• {escape(single_line(p))}" for p in report.points])]
+    actions = [f"→ {escape(single_line(a))}" for a in report.next_actions]
+    if any(single_line(a) for a in report.next_actions):
+        blocks.append(_section(f"*{t('followup.next', lang)}*"))
+        blocks += [_section(text) for text in _packed(actions)]
+    blocks += followup_end_blocks(report, lang)
     fallback = f"{title}: {truncate(single_line(report.summary), 500)}"
     return {"text": truncate(escape(fallback), 3000), "blocks": blocks}

@@ -11,26 +11,23 @@ import logging
 from collections.abc import Callable
 
 from slack_sdk import WebClient
-from slack_sdk.web.chat_stream import ChatStream
 
 from bot.cache import followup_key
 from bot.chat import CHAT_PROMPT_VERSION, ChatAnswer, ChatWriter, Turn, question_key_text
 from bot.config import Lang
 from bot.i18n import t
-from bot.mrkdwn import escape, unescape_incoming
+from bot.mrkdwn import unescape_incoming
 from bot.rate_limit import RateLimited
 from bot.slack.agent_status import ANSWER_LOADING, show_status
 from bot.slack.blocks import card as cards
 from bot.slack.blocks.chat import answer_blocks, chat_message
 from bot.slack.flows.base import FlowsBase
 from bot.slack.flows.permissions import may_use
+from bot.slack.streaming import Ending, ThreadStream
 from bot.slack.surfaces import MessageSurface, SurfaceError
 from bot.store import StoredPersona
 
 log = logging.getLogger(__name__)
-
-# Characters gathered before each stream call: smaller shows text sooner, larger makes fewer calls to Slack.
-STREAM_BUFFER = 120
 
 
 class ChatFlows(FlowsBase):
@@ -80,27 +77,17 @@ class ChatFlows(FlowsBase):
                                                                                          lang, turns), user_id)
             surface.add(chat_message(answer, lang))
             return answer
-        # Outside a DM Slack must be told whom the stream is for.
-        recipient = {} if surface.channel.startswith("D") else {"recipient_team_id": team_id,
-                                                                 "recipient_user_id": user_id}
-        streams: list[ChatStream] = []
-
-        def show(piece: str) -> None:
-            if not streams:
-                streams.append(client.chat_stream(channel=surface.channel, thread_ts=surface.thread_ts or "",
-                                                  buffer_size=STREAM_BUFFER, **recipient))
-            streams[0].append(markdown_text=escape(piece))
-
+        stream = ThreadStream(client, surface.channel, surface.thread_ts or "", user_id=user_id, team_id=team_id)
         answer = self._cached(stored, question, lang, writer,
-                              lambda: writer.stream_answer(stored.result, question, lang, turns, show), user_id)
-        if not streams:
-            surface.add(chat_message(answer, lang))
-            return answer
-        stopped = streams[0].stop(blocks=answer_blocks(answer, lang))
-        if answer.writer != "llm":
-            # The streamed text failed a check: the message now says what the data says instead.
+                              lambda: writer.stream_answer(stored.result, question, lang, turns, stream.write), user_id)
+        # The streamed text failed a check when the answer is not the model's: the message then says what the
+        # data says instead.
+        replace = answer.writer != "llm"
+        if replace and stream.shown:
             log.warning("streamed_answer_replaced", extra={"persona_id": stored.result.id})
-            client.chat_update(channel=surface.channel, ts=str(stopped["ts"]), **chat_message(answer, lang))
+        message = chat_message(answer, lang)
+        if stream.finish(answer_blocks(answer, lang), message, replace=replace) is Ending.NOT_STREAMED:
+            surface.add(message)
         return answer
 
     def _cached(self, stored: StoredPersona, question: str, lang: Lang, writer: ChatWriter,

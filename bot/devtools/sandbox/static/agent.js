@@ -14,7 +14,9 @@ function el(tag, className, text) {
 /** A message sent with chat.startStream: its markdown text as it has arrived, marked while still streaming. */
 export function streamedText(m, ctx) {
   const node = el("div", "mk msg-text msg-streamed");
-  node.append(renderNodes(parseMrkdwn(m.text ?? "", { verbatim: false }), ctx));
+  // A stream's text is Markdown: its bold is **…** (mrkdwn's is *…*), and Slack shows its "- " lists as bullets.
+  const text = (m.text ?? "").replace(/\*\*([^*\n]+)\*\*/g, "*$1*").replace(/^[-*] /gm, "• ");
+  node.append(renderNodes(parseMrkdwn(text, { verbatim: false }), ctx));
   if (m.streaming) node.append(el("span", "stream-cursor", "▍"));
   return node;
 }
