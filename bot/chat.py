@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.app_index import standouts, times_average
 from bot.config import Lang
-from bot.errors import LLMError
+from bot.errors import LLMError, llm_note
 from bot.figure_check import grounding_figures
 from bot.i18n import bucket_label, t
 from bot.languages import language
@@ -226,11 +226,10 @@ class ChatWriter:
         try:
             draft, _usage = self.llm.complete_json(chat_messages(result, question, lang, history), ChatDraft,
                                                    check=check)
-        except LLMError as exc:
-            return offline.model_copy(update={"note": str(exc)})
-        except Exception:
-            log.exception("chat_writer_crashed")
-            return offline.model_copy(update={"note": "The language model gave an unusable answer."})
+        except Exception as exc:
+            if not isinstance(exc, LLMError):
+                log.exception("chat_writer_crashed")
+            return offline.model_copy(update={"note": llm_note(exc, lang)})
         return self.checked(result, draft, question, lang, offline)
 
     @property
@@ -253,7 +252,7 @@ class ChatWriter:
                 pieces.append(piece)
                 on_text(piece)
         except LLMError as exc:
-            return offline.model_copy(update={"note": str(exc)})
+            return offline.model_copy(update={"note": exc.for_reader(lang)})
         text = "".join(pieces)
         named = [a.name for a in result.apps if a.name and a.name.casefold() in text.casefold()]
         return self.checked(result, ChatDraft(answer=text, apps=named), question, lang, offline)

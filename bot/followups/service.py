@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import Field
 
-from bot.config import Settings
-from bot.errors import LLMError
+from bot.config import Lang, Settings
+from bot.errors import LLMError, llm_note
 from bot.figure_check import grounding_figures, without_unsupported_figures
 from bot.followups.draft import FollowUpDraft, draft_from_text
 from bot.followups.kind import FollowUpAsk
@@ -77,6 +77,13 @@ def asked_product(kind_id: str, product: str | None) -> str | None:
         return None
     cleaned = clean_text(product or "")[:MAX_PRODUCT_CHARS]
     return cleaned or (None if kind.product_optional else "?")
+
+
+def _failed(base: FollowUpReport, exc: Exception, lang: Lang) -> FollowUpReport:
+    """The offline report, saying in the reader's language why the model's is not there (a bug is logged)."""
+    if not isinstance(exc, LLMError):
+        log.exception("followup_writer_crashed", exc_info=exc)
+    return base.model_copy(update={"note": llm_note(exc, lang)})
 
 
 class FollowUpService:
@@ -146,11 +153,8 @@ class FollowUpService:
         try:
             draft, _usage = self.llm.complete_json(_messages(ask, ANSWER_JSON), FollowUpDraft,
                                                    check=followup_checker(ask.result, quoted))
-        except LLMError as exc:
-            return base.model_copy(update={"note": str(exc)})
-        except Exception:
-            log.exception("followup_writer_crashed")
-            return base.model_copy(update={"note": "The language model gave an unusable answer."})
+        except Exception as exc:
+            return _failed(base, exc, ask.lang)
         return _finished(draft, ask, base, quoted, self.llm.model_name)
 
     def stream(self, kind_id: str, result: PersonaResult, product: str | None,
@@ -173,11 +177,8 @@ class FollowUpService:
             for piece in streamer.stream_text(_messages(ask, ANSWER_TEXT)):
                 pieces.append(piece)
                 on_text(piece)
-        except LLMError as exc:
-            return base.model_copy(update={"note": str(exc)})
-        except Exception:
-            log.exception("followup_writer_crashed")
-            return base.model_copy(update={"note": "The language model gave an unusable answer."})
+        except Exception as exc:
+            return _failed(base, exc, ask.lang)
         replaced = base.model_copy(update={"note": t("chat.replaced", ask.lang)})
         quoted = _quoted(ask)
         draft = draft_from_text("".join(pieces))

@@ -141,6 +141,16 @@ def test_a_stream_the_server_refuses_gives_the_offline_report_with_the_reason(mo
     assert shown == [] and report.writer == "offline" and "HTTP 500" in (report.note or "")
 
 
+@pytest.mark.parametrize("streams", [True, False], ids=["streamed", "json"])
+def test_the_reason_is_given_in_the_readers_language(model_service, llm, streams: bool) -> None:
+    result = persona(model_service, llm, "zh-CN")
+    llm.enqueue(Reply.status_code(500, {"error": {"message": "boom", "type": "server_error"}}))
+    followups = FollowUpService.beside(model_service)
+    report = followups.stream("partnership", result, None, lambda _piece: None) if streams else \
+        followups.write("partnership", result, None)
+    assert report.writer == "offline" and report.note == "语言模型服务器出错（HTTP 500）。"
+
+
 def test_identical_concurrent_streams_cost_one_call_and_only_the_writer_streams(model_service, llm) -> None:
     result = persona(model_service, llm)
     llm.enqueue(Reply.text(GOOD, delay=0.5))
