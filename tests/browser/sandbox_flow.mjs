@@ -225,6 +225,24 @@ async function run() {
   await page.locator("#home .bk-header").waitFor();
   await screenshot("app-home");
 
+  step = "choosing 繁體中文 on App Home gives a card with every header, label and button in Chinese";
+  const homeText = await page.locator("#home").innerText();
+  await page.locator('#home select[data-action-id="home_set_lang"]').selectOption("zh-TW");
+  await until("App Home redrawn in Chinese", async () => (await page.locator("#home").innerText()) !== homeText);
+  await page.locator("#nav-channel").click();
+  if (await page.locator("#thread-close").isVisible()) await page.locator("#thread-close").click();
+  await type("/persona 台北外送族");
+  const zhCard = page.locator("#feed .msg.msg-ephemeral", { has: page.locator(".bk-header", { hasText: "台北外送族" }) });
+  await zhCard.locator('[data-action-id="persona_share"]').waitFor();
+  const zhText = await zhCard.innerText();
+  for (const english of ["Basic attributes", "Hashtags", "Grounded on", "Partnership ideas", "Competitor analysis",
+    "Source:", "people", "(TW)", "food_delivery"]) {
+    if (zhText.includes(english)) throw new Error(`the zh-TW card says ${JSON.stringify(english)}`);
+  }
+  if (!zhText.includes("萬人")) throw new Error("the zh-TW card writes its size in 萬");
+  await zhCard.locator(".bk-chart").first().scrollIntoViewIfNeeded();
+  await screenshot("zh-tw-card");
+
   step = "the page logged no errors";
   if (problems.length) throw new Error(problems.join("\n"));
 }
