@@ -17,6 +17,7 @@ from bot.mrkdwn import escape, length, single_line, truncate
 from bot.slack.blocks import limits
 from bot.slack.blocks.export_menu import export_menu
 from bot.slack.blocks.feedback import feedback_block
+from bot.slack.blocks.text_objects import plain_text
 from bot.text_render import format_pct, format_time, source_line
 
 Block = dict[str, Any]
@@ -28,10 +29,6 @@ _META_LIMIT = 80
 
 def mrkdwn_text(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def plain_text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
 
 
 def plain_label(text: str, limit: int, fallback: str) -> str:

@@ -14,6 +14,7 @@ from bot.compare_render import comparison_rows, comparison_title, segment_name, 
 from bot.i18n import t
 from bot.mrkdwn import escape, single_line, truncate
 from bot.slack.blocks import limits
+from bot.slack.blocks.text_objects import modal_view, short_plain
 
 Block = dict[str, Any]
 
@@ -85,21 +86,10 @@ def compare_modal(lang: str, segment_name: str, *, private_metadata: str) -> dic
             "type": "input",
             "block_id": compare_picker_block(n),
             "optional": True,
-            "label": _plain(t("compare.modal.segment_n", lang, n=n), 2000),
-            **({"hint": _plain(t("compare.modal.hint", lang), 2000)} if n == 1 else {}),
+            "label": short_plain(t("compare.modal.segment_n", lang, n=n), 2000),
+            **({"hint": short_plain(t("compare.modal.hint", lang), 2000)} if n == 1 else {}),
             "element": {"type": "external_select", "action_id": compare_picker_action(n), "min_query_length": 0,
-                        "placeholder": _plain(t("modal.segment_placeholder", lang), 150)},
+                        "placeholder": short_plain(t("modal.segment_placeholder", lang), 150)},
         })
-    return {
-        "type": "modal",
-        "callback_id": "compare_modal",
-        "private_metadata": private_metadata[:3000],
-        "title": _plain(t("compare.modal.title", lang), 24),
-        "submit": _plain(t("compare.modal.submit", lang), 24),
-        "close": _plain(t("modal.close", lang), 24),
-        "blocks": blocks,
-    }
-
-
-def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(single_line(text), limit) or "…", "emoji": True}
+    return modal_view("compare_modal", lang, title=t("compare.modal.title", lang),
+                      submit=t("compare.modal.submit", lang), private_metadata=private_metadata, blocks=blocks)

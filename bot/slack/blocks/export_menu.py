@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import t
-from bot.mrkdwn import single_line, truncate
+from bot.slack.blocks.text_objects import short_plain
 
 # The option's value is `<format>:<persona id>`; `parse_export_value` reads it back.
 EXPORT_FORMATS = ("markdown", "csv", "pptx")
@@ -15,8 +15,8 @@ def export_menu(persona_id: str, lang: str) -> dict[str, Any]:
     return {
         "type": "static_select",
         "action_id": "persona_export",
-        "placeholder": _plain(t("export.choose", lang)),
-        "options": [{"text": _plain(t(f"export.option_{fmt}", lang)), "value": f"{fmt}:{persona_id}"}
+        "placeholder": short_plain(t("export.choose", lang)),
+        "options": [{"text": short_plain(t(f"export.option_{fmt}", lang)), "value": f"{fmt}:{persona_id}"}
                     for fmt in EXPORT_FORMATS],
     }
 
@@ -28,7 +28,3 @@ def parse_export_value(value: str) -> tuple[list[str], str]:
     if sep and fmt in EXPORT_FORMATS:
         return [fmt], persona_id
     return ["markdown", "csv"], value
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(single_line(text), 75) or "…", "emoji": True}

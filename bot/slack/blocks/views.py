@@ -12,8 +12,9 @@ from bot.i18n import t
 from bot.languages import language
 from bot.localized import segment_name
 from bot.models import SegmentInfo
-from bot.mrkdwn import escape, plain, single_line, truncate
+from bot.mrkdwn import escape, single_line, truncate
 from bot.slack.blocks.feedback import feedback_block
+from bot.slack.blocks.text_objects import modal_view, short_plain
 from bot.store import RECENT_PER_USER, RecentPersona
 
 if TYPE_CHECKING:
@@ -30,12 +31,8 @@ def _section(text: str, block_id: str | None = None) -> Block:
     return block
 
 
-def _plain(text: str, limit: int = 75) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(plain(single_line(text)), limit) or "…", "emoji": True}
-
-
 def _button(label: str, action_id: str, value: str = "open", style: str | None = None) -> Block:
-    button: Block = {"type": "button", "text": _plain(label), "action_id": action_id, "value": value}
+    button: Block = {"type": "button", "text": short_plain(label), "action_id": action_id, "value": value}
     if style:
         button["style"] = style
     return button
@@ -65,48 +62,44 @@ def _lang_options() -> list[dict[str, Any]]:
 
 
 def _lang_option(code: str) -> dict[str, Any]:
-    return {"text": _plain(language(code).display_name), "value": code}
+    return {"text": short_plain(language(code).display_name), "value": code}
 
 
 def persona_modal(lang: str, *, private_metadata: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": "persona_modal",
-        "private_metadata": private_metadata[:3000],
-        "title": _plain(t("modal.title", lang), 24),
-        "submit": _plain(t("modal.submit", lang), 24),
-        "close": _plain(t("modal.close", lang), 24),
-        "blocks": [
+    return modal_view(
+        "persona_modal", lang, title=t("modal.title", lang), submit=t("modal.submit", lang),
+        private_metadata=private_metadata,
+        blocks=[
             {
                 "type": "input",
                 "block_id": "segment_block",
                 "optional": True,
-                "label": _plain(t("modal.segment", lang), 2000),
+                "label": short_plain(t("modal.segment", lang), 2000),
                 "element": {
                     "type": "external_select",
                     "action_id": "segment_picker",
                     "min_query_length": 0,
-                    "placeholder": _plain(t("modal.segment_placeholder", lang), 150),
+                    "placeholder": short_plain(t("modal.segment_placeholder", lang), 150),
                 },
             },
             {
                 "type": "input",
                 "block_id": "apps_block",
                 "optional": True,
-                "label": _plain(t("modal.apps", lang), 2000),
-                "hint": _plain(t("modal.apps_hint", lang, example=EXAMPLE_LIST), 2000),
+                "label": short_plain(t("modal.apps", lang), 2000),
+                "hint": short_plain(t("modal.apps_hint", lang, example=EXAMPLE_LIST), 2000),
                 "element": {"type": "plain_text_input", "action_id": "apps_input", "multiline": True,
                             "max_length": 3000},
             },
             {
                 "type": "input",
                 "block_id": "lang_block",
-                "label": _plain(t("modal.lang", lang), 2000),
+                "label": short_plain(t("modal.lang", lang), 2000),
                 "element": {"type": "static_select", "action_id": "lang_select", "options": _lang_options(),
                             "initial_option": _lang_option(lang)},
             },
         ],
-    }
+    )
 
 
 def product_modal(kind: FollowUpKind, lang: str, *, private_metadata: str) -> dict[str, Any]:
@@ -115,32 +108,25 @@ def product_modal(kind: FollowUpKind, lang: str, *, private_metadata: str) -> di
     product_input: Block = {
         "type": "input",
         "block_id": "product_block",
-        "label": _plain(t("modal.product", lang), 2000),
+        "label": short_plain(t("modal.product", lang), 2000),
         "element": {"type": "plain_text_input", "action_id": "product_input", "max_length": 200,
-                    "placeholder": _plain(t("modal.product_placeholder", lang), 150)},
+                    "placeholder": short_plain(t("modal.product_placeholder", lang), 150)},
     }
     if kind.product_optional:
         product_input["optional"] = True
-        product_input["hint"] = _plain(t("modal.product_optional_hint", lang), 2000)
-    return {
-        "type": "modal",
-        "callback_id": kind.modal_callback_id,
-        "private_metadata": private_metadata[:3000],
-        "title": _plain(kind.text("button", lang), 24),
-        "submit": _plain(t("modal.analyse", lang), 24),
-        "close": _plain(t("modal.close", lang), 24),
-        "blocks": [product_input],
-    }
+        product_input["hint"] = short_plain(t("modal.product_optional_hint", lang), 2000)
+    return modal_view(kind.modal_callback_id, lang, title=kind.text("button", lang), submit=t("modal.analyse", lang),
+                      private_metadata=private_metadata, blocks=[product_input])
 
 
 def segment_options(segments: Sequence[SegmentInfo], lang: str = "en") -> list[dict[str, Any]]:
     """The picker's options: each segment under its name in the reader's language."""
-    return [{"text": _plain(segment_name(s, lang)), "value": s.id[:150]} for s in segments][:100]
+    return [{"text": short_plain(segment_name(s, lang)), "value": s.id[:150]} for s in segments][:100]
 
 
 def home_view(lang: str, recent: Sequence[RecentPersona]) -> dict[str, Any]:
     blocks: list[Block] = [
-        {"type": "header", "text": _plain(t("home.title", lang), 150)},
+        {"type": "header", "text": short_plain(t("home.title", lang), 150)},
         _section(t("help.intro", lang)),
         _section(t("help.usage", lang, example=escape(EXAMPLE_LIST))),
         {"type": "actions", "block_id": "home_actions",
