@@ -137,7 +137,6 @@ def _check_estimate(draft: PersonaDraft, request: WriterRequest) -> PersonaDraft
     return draft
 
 
-# What a user reads in the card's note for each failed check.
 class OpenAIWriter:
     """One chat completion per persona; a second call only to repair an unusable reply, within one deadline."""
 

@@ -146,16 +146,16 @@ def _rival_name(rival: Rival) -> str:
     return rival.listed.name if rival.listed else rival.app.name
 
 
-def _label(ask: FollowUpAsk, category: str | None) -> str:
-    lexicon = load_lexicon()
-    key = lexicon.resolve(category) or lexicon.fallback
-    return lexicon.words(key, ask.lang).label
-
-
 def _category_words(ask: FollowUpAsk, category: str | None) -> CategoryWords | None:
+    """The lexicon's words for `category`, or None when the lexicon does not know it."""
     lexicon = load_lexicon()
     key = lexicon.resolve(category)
     return lexicon.words(key, ask.lang) if key else None
+
+
+def _label(ask: FollowUpAsk, category: str | None) -> str:
+    lexicon = load_lexicon()
+    return (_category_words(ask, category) or lexicon.words(lexicon.fallback, ask.lang)).label
 
 
 def over_indexing(ask: FollowUpAsk, *, exclude: set[str], limit: int = 2) -> list[GroundingApp]:

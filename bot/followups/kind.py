@@ -60,7 +60,8 @@ class FollowUpAsk:
         return data_json(
             {
                 "segment": result.segment.name if result.segment else None,
-                "market": market_name(result.segment.market, self.lang) if result.segment else None,
+                "market": (market_name(result.segment.market, self.lang)
+                           if result.segment and result.segment.market else None),
                 "apps": [{"name": a.name, "category": a.category, "score": a.score,
                           "index": round(a.index) if a.index is not None else None} for a in result.apps],
                 "profile": result.profile.model_dump(),
