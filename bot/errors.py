@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import keys, t
+from bot.i18n import has, t
 
 
 class PersonaError(Exception):
@@ -100,7 +100,8 @@ class LLMError(PersonaError):
     """
 
     def __init__(self, reason: str = "failed", /, **values: object):
-        self.reason = reason
+        # A fault without words of its own ("unknown") is a failed call to the reader.
+        self.reason = reason if has(f"llm.{reason}") else "failed"
         self.values = values
         super().__init__(self.for_reader("en"))
 
@@ -115,7 +116,7 @@ class LLMError(PersonaError):
 
 def _check_name(code: str, lang: str) -> str:
     key = f"llm.check.{code}"
-    return t(key, lang) if key in keys() else code
+    return t(key, lang) if has(key) else code
 
 
 def llm_note(exc: BaseException, lang: str) -> str:

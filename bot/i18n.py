@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config import LANGS
 from bot.languages import language, normalize_lang
 
-__all__ = ["bucket_label", "keys", "normalize_lang", "t"]
+__all__ = ["bucket_label", "has", "keys", "normalize_lang", "t"]
 
 
 def t(key: str, lang: str, /, **kw: object) -> str:
@@ -19,10 +19,15 @@ def t(key: str, lang: str, /, **kw: object) -> str:
     return strings[key].format(**kw)
 
 
+def has(key: str) -> bool:
+    """Whether `key` is a UI string (every language has the same keys, checked on load)."""
+    return key in language(LANGS[0]).strings
+
+
 def bucket_label(bucket: str, lang: str) -> str:
     """A demographic bucket as shown to the user: known ones translated, age ranges as in the data."""
     key = f"bucket.{bucket.strip().lower()}"
-    return t(key, lang) if key in language(LANGS[0]).strings else bucket
+    return t(key, lang) if has(key) else bucket
 
 
 def keys() -> list[str]:

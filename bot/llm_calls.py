@@ -25,9 +25,6 @@ log = logging.getLogger("bot.llm")
 
 # Without an answer seen yet, a retry needs at least this share of the timeout (and at most a second) to be worth
 # starting.
-# The faults the reader is told by name (UI strings `llm.<fault>`).
-_SAID_FAULTS = frozenset({"timeout", "connection", "rate_limited", "auth", "not_found", "bad_request",
-                          "server_error"})
 _MIN_ATTEMPT_SHARE = 0.1
 _MAX_BACKOFF = 8.0
 # Refusals that teach something are retried at once; a bound in case a server keeps changing its mind.
@@ -99,9 +96,8 @@ def friendly_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -
         "server_error": {"status": status},
         "http_status": {"status": status},
     }
-    reason = "server_error" if kind == "http_status" else kind
-    # Faults without words of their own ("unknown") are a failed call to the reader.
-    return LLMError(reason if reason in _SAID_FAULTS else "failed", **values.get(kind, {}))
+    # A 4xx the writer has no other word for is said as a server failure, with its status.
+    return LLMError("server_error" if kind == "http_status" else kind, **values.get(kind, {}))
 
 
 def out_of_time(settings: Settings, attempts: int) -> LLMError:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.i18n import t
-from bot.languages import language
+from bot.i18n import has, t
 from bot.lexicon import load_lexicon
 from bot.models import CategoryLabels, SegmentInfo
 
@@ -45,7 +44,7 @@ def market_name(market: str | None, lang: str) -> str:
     if not code or code.casefold() in GLOBAL_MARKETS:
         return t("market.global", lang)
     key = f"market.{code.upper()}"
-    return t(key, lang) if key in language(lang).strings else code
+    return t(key, lang) if has(key) else code
 
 
 def _short(value: float) -> str:

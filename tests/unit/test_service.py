@@ -135,6 +135,8 @@ def test_every_model_fault_is_told_in_the_readers_language(lang: str) -> None:
                               "in the data), even after a retry.")
     assert faults[0].for_reader("zh-CN") == "语言模型的回答无法使用（语言不对、含有数据中没有的数字），重试后仍然如此。"
     assert llm_note(ValueError("Traceback: secret"), lang) == t("llm.crashed", lang)
+    # A fault without words of its own is a failed call.
+    assert LLMError("unknown").for_reader(lang) == t("llm.failed", lang)
 
 
 def test_writer_output_is_repaired(small_service: PersonaService) -> None:
